@@ -1,0 +1,305 @@
+package io.kwait;
+
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One thing to wait for: a resource, a {@link Filter}, and an optional attachment handed back in
+ * the {@link Fired}. Built by the static factories; immutable (see {@link #every} for the one
+ * piece of state a periodic timer keeps); reusable across any number of {@link Kernel#wait} calls,
+ * which is the intended use: build the list once, wait on it in a loop.
+ *
+ * <pre>{@code
+ * List<Event> events = List.of(Event.exit(child), Event.readable(server), Event.every(Duration.ofSeconds(1)));
+ * for (Fired f : kernel.wait(events, null)) { ... }
+ * }</pre>
+ *
+ * <p>Errors about the event itself (null, a filter the resource cannot have, a signal the JVM
+ * reserves, a pid with no process) throw here, at construction, with a message naming the way out.
+ */
+public final class Event {
+
+    /** What kind of resource an event is about. */
+    public enum Kind {
+        /** A {@link SelectableChannel}. */ CHANNEL,
+        /** A raw int file descriptor (native backends only). */ FD,
+        /** A process. */ PROCESS,
+        /** A one-shot timer relative to the start of each wait ({@link #after}). */ TIMER_AFTER,
+        /** A one-shot timer at an absolute time ({@link #at}). */ TIMER_AT,
+        /** A periodic timer ({@link #every}). */ TIMER_EVERY,
+        /** A signal. */ SIGNAL,
+        /** A {@link Task}. */ TASK,
+        /** A {@link Chan}. */ CHAN,
+        /** A {@link CompletionStage}. */ STAGE
+    }
+
+    /** Signals the JVM keeps for itself, with the reason, refused at construction. */
+    private static final java.util.Map<String, String> RESERVED_SIGNALS = java.util.Map.of(
+            "QUIT", "the JVM uses SIGQUIT to print thread dumps and never lets it be handled",
+            "KILL", "SIGKILL cannot be caught by any process",
+            "STOP", "SIGSTOP cannot be caught by any process",
+            "FPE", "the JVM uses SIGFPE internally",
+            "ILL", "the JVM uses SIGILL internally",
+            "SEGV", "the JVM uses SIGSEGV internally",
+            "BUS", "the JVM uses SIGBUS for memory-access errors");
+
+    /** Signals that may be named; others are refused with the list. */
+    static final Set<String> KNOWN_SIGNALS = Set.of(
+            "HUP", "INT", "TERM", "USR1", "USR2", "CHLD", "WINCH", "ALRM", "CONT", "TSTP", "TTIN",
+            "TTOU", "PIPE", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "IO", "PWR", "SYS", "TRAP", "ABRT", "INFO");
+
+    final Kind kind;
+    final Filter filter;
+    final Object resource;        // channel, Process/ProcessHandle, Task, Chan, CompletionStage, signal name, Instant
+    final long number;            // fd, pid, or duration/period in nanos
+    final Object attachment;
+    final EverySchedule every;    // only for TIMER_EVERY
+
+    private Event(Kind kind, Filter filter, Object resource, long number, Object attachment, EverySchedule every) {
+        this.kind = kind;
+        this.filter = filter;
+        this.resource = resource;
+        this.number = number;
+        this.attachment = attachment;
+        this.every = every;
+    }
+
+    // ---------------------------------------------------------------- fds
+
+    /**
+     * The channel is readable: data to read, end of stream, or (for a {@code ServerSocketChannel})
+     * a connection to accept. The channel must be in non-blocking mode when waited on.
+     */
+    public static Event readable(SelectableChannel channel) {
+        Objects.requireNonNull(channel, "channel");
+        if ((channel.validOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) == 0) {
+            throw new IllegalArgumentException(channel.getClass().getSimpleName()
+                    + " is never readable (it is a write-only channel); wait for Event.writable(...) instead");
+        }
+        return new Event(Kind.CHANNEL, Filter.READ, channel, -1, null, null);
+    }
+
+    /**
+     * The channel is writable, or — for a {@code SocketChannel} with a connect pending — the
+     * connect completed (call {@code finishConnect()}). Non-blocking mode required.
+     */
+    public static Event writable(SelectableChannel channel) {
+        Objects.requireNonNull(channel, "channel");
+        if ((channel.validOps() & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) == 0) {
+            throw new IllegalArgumentException(channel.getClass().getSimpleName()
+                    + " is never writable (it is a read-only channel); wait for Event.readable(...) instead");
+        }
+        return new Event(Kind.CHANNEL, Filter.WRITE, channel, -1, null, null);
+    }
+
+    /**
+     * A raw file descriptor the caller owns is readable. Served by the native backends only; the
+     * select backend refuses it at {@code wait} with a message naming them. Regular files are not
+     * pollable.
+     */
+    public static Event readable(int fd) {
+        return new Event(Kind.FD, Filter.READ, null, checkFd(fd), null, null);
+    }
+
+    /** A raw file descriptor is writable. See {@link #readable(int)}. */
+    public static Event writable(int fd) {
+        return new Event(Kind.FD, Filter.WRITE, null, checkFd(fd), null, null);
+    }
+
+    private static int checkFd(int fd) {
+        if (fd < 0) throw new IllegalArgumentException("fd must be >= 0, got " + fd);
+        return fd;
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    /**
+     * The child process exited; {@link Fired#exitStatus()} is {@link Process#exitValue()}.
+     * Fires at once if it already has. kwait never reaps the child itself (the JDK does).
+     */
+    public static Event exit(Process process) {
+        Objects.requireNonNull(process, "process");
+        return new Event(Kind.PROCESS, Filter.EXIT, process, process.pid(), null, null);
+    }
+
+    /**
+     * The process exited. For a process this JVM did not start the exit status is unknown.
+     * Fires at once if it already has.
+     */
+    public static Event exit(ProcessHandle process) {
+        Objects.requireNonNull(process, "process");
+        return new Event(Kind.PROCESS, Filter.EXIT, process, process.pid(), null, null);
+    }
+
+    /**
+     * The process with this pid exited.
+     *
+     * @throws IllegalArgumentException no process has this pid now; if it may already have
+     *                                  exited, build the event from a {@link ProcessHandle} taken while it lived
+     */
+    public static Event exit(long pid) {
+        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow(() -> new IllegalArgumentException(
+                "no process with pid " + pid + "; if it may already have exited, build the event with "
+                        + "Event.exit(ProcessHandle) from a handle taken while it was alive"));
+        return new Event(Kind.PROCESS, Filter.EXIT, handle, pid, null, null);
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /**
+     * Expires {@code delay} after the start of each wait it is passed to: an idle timeout.
+     * {@code Duration.ZERO} fires at once.
+     */
+    public static Event after(Duration delay) {
+        Objects.requireNonNull(delay, "delay");
+        if (delay.isNegative()) throw new IllegalArgumentException("negative delay " + delay + "; use Duration.ZERO to fire at once");
+        return new Event(Kind.TIMER_AFTER, Filter.EXPIRE, null, saturatedNanos(delay), null, null);
+    }
+
+    /**
+     * Expires at an absolute wall-clock time, converted to the kernel's monotonic clock when the
+     * wait starts. A time in the past fires at once.
+     */
+    public static Event at(Instant deadline) {
+        Objects.requireNonNull(deadline, "deadline");
+        return new Event(Kind.TIMER_AT, Filter.EXPIRE, deadline, 0, null, null);
+    }
+
+    /**
+     * Expires every {@code period}, on a schedule this event keeps across waits (the first
+     * expiry is one period after the first wait that includes it). {@link Fired#count()} says how
+     * many periods passed since it last fired, so a slow loop never loses ticks. Use one such
+     * event per loop: two loops sharing it share its schedule.
+     */
+    public static Event every(Duration period) {
+        Objects.requireNonNull(period, "period");
+        if (period.isNegative() || period.isZero()) throw new IllegalArgumentException("period must be positive, got " + period);
+        return new Event(Kind.TIMER_EVERY, Filter.EXPIRE, null, saturatedNanos(period), null, new EverySchedule());
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    // ---------------------------------------------------------------- signals
+
+    /**
+     * A signal delivered to this JVM, by name with or without {@code SIG} ({@code "TERM"},
+     * {@code "SIGUSR1"}). {@link Fired#count()} is the number of deliveries since it last fired.
+     * While a kernel watches a signal, kwait's handler replaces the previous one (the JVM's
+     * shutdown for TERM/INT/HUP); it is restored when the last kernel watching it closes.
+     *
+     * @throws IllegalArgumentException for QUIT, KILL, STOP and the others the JVM reserves, or an unknown name
+     */
+    public static Event signal(String name) {
+        Objects.requireNonNull(name, "name");
+        String n = name.toUpperCase(Locale.ROOT);
+        if (n.startsWith("SIG")) n = n.substring(3);
+        String why = RESERVED_SIGNALS.get(n);
+        if (why != null) {
+            throw new IllegalArgumentException("signal " + n + " cannot be waited for: " + why
+                    + "; choose another signal such as USR1, TERM or HUP");
+        }
+        if (!KNOWN_SIGNALS.contains(n)) {
+            throw new IllegalArgumentException("unknown signal name '" + name + "'; known: " + new java.util.TreeSet<>(KNOWN_SIGNALS));
+        }
+        return new Event(Kind.SIGNAL, Filter.SIGNAL, n, 0, null, null);
+    }
+
+    // ---------------------------------------------------------------- tasks, channels, stages
+
+    /** The task finished: {@link Fired#result()} is its value, {@link Fired#error()} its exception. */
+    public static Event done(Task<?> task) {
+        Objects.requireNonNull(task, "task");
+        return new Event(Kind.TASK, Filter.DONE, task, 0, null, null);
+    }
+
+    /** The stage completed: {@link Fired#result()} is its value, {@link Fired#error()} its exception. */
+    public static Event done(CompletionStage<?> stage) {
+        Objects.requireNonNull(stage, "stage");
+        return new Event(Kind.STAGE, Filter.DONE, stage, 0, null, null);
+    }
+
+    /**
+     * The channel has a message ready to receive, or is closed and drained ({@link Fired#isEof()}).
+     * Take the message with {@link Chan#tryReceive()}; the wait itself takes nothing.
+     */
+    public static Event recv(Chan<?> chan) {
+        Objects.requireNonNull(chan, "chan");
+        return new Event(Kind.CHAN, Filter.RECV, chan, 0, null, null);
+    }
+
+    /**
+     * The channel would take a message now ({@link Chan#trySend} would succeed), or is closed
+     * ({@link Fired#isEof()}).
+     */
+    public static Event send(Chan<?> chan) {
+        Objects.requireNonNull(chan, "chan");
+        return new Event(Kind.CHAN, Filter.SEND, chan, 0, null, null);
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** A copy of this event that carries {@code attachment}, handed back by {@link Fired#attachment()}. */
+    public Event withAttachment(Object attachment) {
+        return new Event(kind, filter, resource, number, attachment,
+                kind == Kind.TIMER_EVERY ? new EverySchedule() : null);
+    }
+
+    /** The resource kind. */
+    public Kind kind() { return kind; }
+
+    /** The filter. */
+    public Filter filter() { return filter; }
+
+    /** The caller's attachment, or null. */
+    public Object attachment() { return attachment; }
+
+    /**
+     * The resource object: the channel, {@code Process}/{@code ProcessHandle}, task, chan, stage,
+     * signal name or deadline; null for raw fds and relative timers (see {@link #fd()}, {@link #duration()}).
+     */
+    public Object resource() { return resource; }
+
+    /** The fd for {@link Kind#FD}, the pid for {@link Kind#PROCESS}, otherwise -1. */
+    public long fd() { return kind == Kind.FD ? number : -1; }
+
+    /** The pid for {@link Kind#PROCESS}, otherwise -1. */
+    public long pid() { return kind == Kind.PROCESS ? number : -1; }
+
+    /** The delay of {@link #after} or the period of {@link #every}, otherwise null. */
+    public Duration duration() {
+        return kind == Kind.TIMER_AFTER || kind == Kind.TIMER_EVERY ? Duration.ofNanos(number) : null;
+    }
+
+    @Override
+    public String toString() {
+        String what = switch (kind) {
+            case CHANNEL -> resource.getClass().getSimpleName();
+            case FD -> "fd " + number;
+            case PROCESS -> "pid " + number;
+            case TIMER_AFTER -> "after " + Duration.ofNanos(number);
+            case TIMER_AT -> "at " + resource;
+            case TIMER_EVERY -> "every " + Duration.ofNanos(number);
+            case SIGNAL -> "SIG" + resource;
+            case TASK, CHAN, STAGE -> String.valueOf(resource);
+        };
+        return filter + "(" + what + (attachment != null ? ", " + attachment : "") + ")";
+    }
+
+    /** The schedule of a periodic timer; touched only by the kernel thread that waits on it. */
+    static final class EverySchedule {
+        boolean started;
+        long nextDue;
+    }
+}

@@ -1,0 +1,17 @@
+package io.kwait.spi;
+
+/**
+ * What a backend does natively. The core offers every resource on every backend; where a backend
+ * lacks a capability the core uses its own portable relay instead (see {@code DESIGN.md}).
+ * Conformance tests are gated by these, never by the backend's class.
+ */
+public enum Capability {
+    /** {@link Source.Kind#FD}: raw int file descriptors can be registered. */
+    RAW_FD,
+    /** {@link Source.Kind#PROCESS}: the backend observes process exit itself, with no thread per process. */
+    PROCESS_EXIT,
+    /** Readiness reports carry the byte count available in {@code data} (kqueue, FIONREAD). */
+    BYTES_AVAILABLE,
+    /** Readiness reports set {@link Interest#FLAG_EOF} when the peer hung up. */
+    EOF_FLAG
+}

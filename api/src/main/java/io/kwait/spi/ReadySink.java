@@ -1,0 +1,21 @@
+package io.kwait.spi;
+
+/**
+ * Receives readiness from {@link Backend#poll}. Called on the polling thread, during {@code poll},
+ * once per ready source and poll (a backend merges what it learns about one source in one call).
+ */
+@FunctionalInterface
+public interface ReadySink {
+    /**
+     * Reports that {@code source} is ready.
+     *
+     * @param source the source, as registered
+     * @param ready  {@link Interest} bits that are ready now; may include bits not asked for only
+     *               when {@code flags} has {@link Interest#FLAG_ERROR} or {@link Interest#FLAG_EOF}
+     * @param flags  {@link Interest#FLAG_EOF}, {@link Interest#FLAG_ERROR}, {@link Interest#FLAG_EXIT_STATUS}
+     * @param data   bytes available (with {@link Capability#BYTES_AVAILABLE}), the exit status
+     *               (with {@link Interest#FLAG_EXIT_STATUS}), otherwise 0
+     * @param error  the cause when {@code flags} has {@link Interest#FLAG_ERROR}, else null
+     */
+    void ready(Source source, int ready, int flags, long data, Throwable error);
+}
