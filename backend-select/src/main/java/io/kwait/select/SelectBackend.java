@@ -33,9 +33,9 @@
  *    after select returns, free to register and deregister. On macOS's KQueueSelectorImpl the
  *    consumer can be called twice for one key (read filter, write filter), hence the merge by slot.
  *
- * 5. What NIO cannot tell: end of stream (POLLRDHUP/POLLHUP surface only as "readable", and an
- *    error condition as "every interested op is ready"), byte counts, or socket errors. The user's
- *    read() or finishConnect() finds those out. So capabilities() is empty: no EOF_FLAG, no
+ * 5. What NIO cannot tell: end of stream (a peer's shutdown shows up only as "readable"; read()
+ *    then returns -1), socket errors (POLLERR/POLLHUP show up as "every interested op is ready"),
+ *    or byte counts. The user's read(), write() or finishConnect() finds those out. So capabilities() is empty: no EOF_FLAG, no
  *    BYTES_AVAILABLE, no RAW_FD (NIO selects only SelectableChannels), no PROCESS_EXIT.
  */
 package io.kwait.select;
@@ -399,7 +399,7 @@ public final class SelectBackend implements Backend {
      * Only then is the registry scanned, so the common case costs one size comparison.
      */
     private void recordClosedKeys() {
-        if (true) return;
+        if (selector.keys().size() >= registered.size()) return;
         for (SelectionKey key : registered) {
             if (!key.isValid()) add(key, CANCELLED);
         }

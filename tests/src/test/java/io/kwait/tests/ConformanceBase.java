@@ -1,0 +1,76 @@
+package io.kwait.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.kwait.Kernel;
+import io.kwait.TimeSource;
+import io.kwait.spi.Capability;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Base of every conformance test: one kernel per test on the backend named by the subclass, and
+ * the check every test ends with: closing the kernel leaves no registration, timer, relay or fd
+ * behind. A test that needs a capability calls {@link #requires(Capability)} and is skipped where
+ * the backend lacks it (never an {@code instanceof} check).
+ */
+@Timeout(30)
+public abstract class ConformanceBase {
+    static {
+        JdkWarmUp.run();
+    }
+
+    protected Kernel kernel;
+    private int fdsBefore;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    /** The backend under test, e.g. {@code "select"}. */
+    protected abstract String backend();
+
+    /** Opens a kernel on the backend under test with the given clock; closed after the test. */
+    protected Kernel openKernel(TimeSource time) {
+        Kernel k = Kernel.builder().backend(backend()).timeSource(time).open();
+        toClose.add(k);
+        return k;
+    }
+
+    /** Registers something to close after the test (before the leak check). */
+    protected <T extends AutoCloseable> T closeLater(T c) {
+        toClose.add(c);
+        return c;
+    }
+
+    @BeforeEach
+    void openDefaultKernel() {
+        fdsBefore = openFds();
+        kernel = Kernel.open(backend());
+        toClose.add(kernel);
+    }
+
+    @AfterEach
+    void closeAndCheckNothingLeaks() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) toClose.get(i).close();
+        Kernel.Stats s = kernel.stats();
+        assertTrue(s.isEmpty(), "closed kernel still holds " + s);
+        int after = openFds();
+        if (fdsBefore >= 0) {
+            assertEquals(fdsBefore, after, "file descriptors leaked by the test (before/after)");
+        }
+    }
+
+    protected void requires(Capability c) {
+        assumeTrue(kernel.capabilities().contains(c), "backend " + backend() + " lacks " + c);
+    }
+
+    /** Open fds of this JVM (Linux /proc), or -1 where unknown. */
+    protected static int openFds() {
+        String[] l = new File("/proc/self/fd").list();
+        return l == null ? -1 : l.length;
+    }
+}
