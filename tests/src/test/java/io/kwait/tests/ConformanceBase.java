@@ -58,6 +58,7 @@ public abstract class ConformanceBase {
         for (int i = toClose.size() - 1; i >= 0; i--) toClose.get(i).close();
         Kernel.Stats s = kernel.stats();
         assertTrue(s.isEmpty(), "closed kernel still holds " + s);
+        assertTrue(kwaitThreads().isEmpty(), "threads left behind: " + kwaitThreads());
         int after = openFds();
         if (fdsBefore >= 0) {
             assertEquals(fdsBefore, after, "file descriptors leaked by the test (before/after)");
@@ -66,6 +67,20 @@ public abstract class ConformanceBase {
 
     protected void requires(Capability c) {
         assumeTrue(kernel.capabilities().contains(c), "backend " + backend() + " lacks " + c);
+    }
+
+    /**
+     * Live platform threads whose name starts with {@code kwait} (kwait starts none; a backend or
+     * relay that did would show here). Tasks' virtual threads are not listed by
+     * {@link Thread#getAllStackTraces()}; that no task outlives its scheduler is checked by the
+     * task conformance tests instead.
+     */
+    protected static List<String> kwaitThreads() {
+        List<String> names = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith("kwait")) names.add(t.getName());
+        }
+        return names;
     }
 
     /** Open fds of this JVM (Linux /proc), or -1 where unknown. */
