@@ -282,13 +282,24 @@ public final class Kernel implements AutoCloseable {
                     + "use one kernel per thread, or tasks of one Scheduler");
         }
         try {
+            owner = me; // before the re-check: Scheduler.run sets scheduler, then looks at owner
             if (scheduler != null) throw new IllegalStateException("this kernel is driven by a running Scheduler");
             validate(list);
-            owner = me;
             return waitOnThread(list, timeout);
         } finally {
-            owner = null;
+            // Only release what this thread took: a Scheduler that won the race may own it now.
+            OWNER.compareAndSet(this, me, null);
             waitingThread.set(null);
+        }
+    }
+
+    private static final java.lang.invoke.VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = java.lang.invoke.MethodHandles.lookup().findVarHandle(Kernel.class, "owner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
@@ -323,7 +334,9 @@ public final class Kernel implements AutoCloseable {
                 task.scheduler.suspend(task, call.node);
                 if (!call.done) throw task.cancelledException();
             }
-            return call.results();
+            List<Fired> results = call.results();
+            call.completedNormally = true;
+            return results;
         } finally {
             call.undoAll();
         }
@@ -340,7 +353,9 @@ public final class Kernel implements AutoCloseable {
                 pollOnce(-1);
                 if (!call.done && Thread.interrupted()) throw new InterruptedException();
             }
-            return call.results();
+            List<Fired> results = call.results();
+            call.completedNormally = true;
+            return results;
         } finally {
             call.undoAll();
         }
@@ -353,7 +368,7 @@ public final class Kernel implements AutoCloseable {
             pollOnce(0);
             call.timedOut();
         } else if (timeout != null) {
-            TimerHeap.Node n = timers.add(call.start + Event.saturatedNanos(timeout), call::timedOut);
+            TimerHeap.Node n = timers.add(saturatedAdd(call.start, Event.saturatedNanos(timeout)), call::timedOut);
             call.undo.add(() -> timers.remove(n));
         }
     }
@@ -419,7 +434,7 @@ public final class Kernel implements AutoCloseable {
         switch (e.kind) {
             case CHANNEL, FD -> subscribeFd(call, i, e);
             case PROCESS -> subscribeProcess(call, i, e);
-            case TIMER_AFTER -> subscribeTimer(call, i, e, call.start + e.number);
+            case TIMER_AFTER -> subscribeTimer(call, i, e, saturatedAdd(call.start, e.number));
             case TIMER_AT -> {
                 Duration until = Duration.between(time.now(), (Instant) e.resource);
                 long nanos = until.isNegative() ? 0 : Event.saturatedNanos(until);
@@ -433,7 +448,16 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
+    /**
+     * The longest delay a deadline is placed at (~73 years): every deadline in the timer heap then
+     * lies within a quarter of the long range of every other, so the wrap-safe comparisons
+     * ({@code a - b < 0}) stay right even next to an overdue timer. Longer delays mean "never" anyway.
+     */
+    private static final long MAX_DELAY_NANOS = Long.MAX_VALUE >> 2;
+
+    /** {@code a + b} for a deadline {@code b} nanos after {@code a}, with {@code b} capped at {@link #MAX_DELAY_NANOS}. */
     private static long saturatedAdd(long a, long b) {
+        b = Math.min(b, MAX_DELAY_NANOS);
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
@@ -509,7 +533,7 @@ public final class Kernel implements AutoCloseable {
         FdSub sub = new FdSub(call, i, ops);
         reg.subs.add(sub);
         FdRegistration r = reg;
-        call.undo.add(() -> unsubscribeFd(r, sub));
+        call.undo.add(() -> unsubscribeFd(r, sub, call.completedNormally));
         if ((reg.armed & ops) != ops) {
             try {
                 backend.register(reg, reg.armed | ops);
@@ -523,9 +547,15 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
-    private void unsubscribeFd(FdRegistration reg, FdSub sub) {
+    /**
+     * Ends one subscription. After a normal return an idle registration stays (silently armed
+     * until it next fires) so the next wait on the same fd costs nothing; after a wait that threw
+     * (cancelled, interrupted, a bad event further down the list) it is released at once, so an
+     * abandoned wait leaves nothing registered.
+     */
+    private void unsubscribeFd(FdRegistration reg, FdSub sub, boolean keepIdle) {
         reg.subs.remove(sub);
-        if (reg.subs.isEmpty() && reg.channel() != null && !reg.channel().isOpen()) reg.forget();
+        if (reg.subs.isEmpty() && (!keepIdle || (reg.channel() != null && !reg.channel().isOpen()))) reg.forget();
     }
 
     /** Drops idle registrations of channels the program closed. */
@@ -606,7 +636,8 @@ public final class Kernel implements AutoCloseable {
         } else if (w.handle == null) {
             w.handle = (ProcessHandle) e.resource;
         }
-        if (!w.exited && (w.process != null ? !w.process.isAlive() : !w.handle.isAlive())) w.markExited();
+        // Seen here first (before the relay's notice): exitObserved also fires the waits already subscribed.
+        if (!w.exited && (w.process != null ? !w.process.isAlive() : !w.handle.isAlive())) w.exitObserved();
         if (w.exited) {
             call.fire(i, w.fired(e));
             if (w.subs.isEmpty()) w.drop();

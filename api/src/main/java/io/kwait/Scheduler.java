@@ -76,8 +76,11 @@ public final class Scheduler {
         Scheduler s = new Scheduler(kernel, Thread.currentThread());
         synchronized (kernel) {
             if (kernel.scheduler != null) throw new IllegalStateException("another Scheduler is already running on this kernel");
-            if (kernel.owner != null) throw new IllegalStateException("a thread is waiting on this kernel; a Scheduler needs it alone");
-            kernel.scheduler = s;
+            kernel.scheduler = s; // before looking at owner: a plain wait sets owner, then looks at scheduler
+            if (kernel.owner != null) {
+                kernel.scheduler = null;
+                throw new IllegalStateException("a thread is waiting on this kernel; a Scheduler needs it alone");
+            }
         }
         boolean interrupted = false;
         Task<T> root;

@@ -17,6 +17,7 @@ final class WaitCall {
     final List<Runnable> undo = new ArrayList<>();
     int firedCount;
     boolean done;               // fired or timed out: the waiter may resume
+    boolean completedNormally;  // the call returns its results (rather than throwing)
 
     WaitCall(Kernel kernel, Event[] events, Task<?> task, long start) {
         this.kernel = kernel;
@@ -41,6 +42,7 @@ final class WaitCall {
         if (done) return;
         done = true;
         if (node != null) node.wake();
+        else kernel.progress++; // a plain thread's wait completed inside pollOnce (e.g. a due timer): its poll must not block
     }
 
     List<Fired> results() {

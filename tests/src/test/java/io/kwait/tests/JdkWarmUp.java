@@ -41,6 +41,20 @@ final class JdkWarmUp {
             Pipe pipe = Pipe.open();
             pipe.source().close();
             pipe.sink().close();
+            // JDK 22+: a virtual thread (a task) blocked in Selector.select parks through the JDK's
+            // poller threads, which open their epoll fds on first use. Block one for real, once.
+            Thread vt = Thread.ofVirtual().start(() -> {
+                try (java.nio.channels.Selector sel = java.nio.channels.Selector.open()) {
+                    long t0;
+                    do {
+                        t0 = System.nanoTime();
+                        sel.select(10);
+                    } while (System.nanoTime() - t0 < 10_000_000L);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            vt.join();
             Scheduler.run(k, () -> {
                 Chan<Integer> c = Chan.rendezvous();
                 Task<Void> t = Task.spawn(() -> { c.send(1); return null; });

@@ -1,0 +1,755 @@
+package io.kwait.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.kwait.Chan;
+import io.kwait.ChanClosedException;
+import io.kwait.Event;
+import io.kwait.Filter;
+import io.kwait.Fired;
+import io.kwait.Task;
+import io.kwait.TaskCancelledException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Channels: send/receive between tasks and threads, the try- variants, closing, iteration,
+ * RECV/SEND events, and the exactly-once guarantee under cancellation.
+ */
+public abstract class ChanConformance extends ConformanceBase {
+
+    /** The three kinds of channel. */
+    enum Kind {
+        RENDEZVOUS, BOUNDED, UNBOUNDED;
+
+        <T> Chan<T> make() {
+            return switch (this) {
+                case RENDEZVOUS -> Chan.rendezvous();
+                case BOUNDED -> Chan.bounded(4);
+                case UNBOUNDED -> Chan.unbounded();
+            };
+        }
+    }
+
+    // ---------------------------------------------------------------- basics
+
+    @Test
+    void capacities() {
+        assertEquals(0, Chan.rendezvous().capacity());
+        assertEquals(3, Chan.bounded(3).capacity());
+        assertEquals(Integer.MAX_VALUE, Chan.unbounded().capacity());
+        assertThrows(IllegalArgumentException.class, () -> Chan.bounded(0));
+        assertThrows(IllegalArgumentException.class, () -> Chan.bounded(-1));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void sendAndReceiveBetweenTasksKeepOrder(Kind kind) throws Exception {
+        List<Integer> got = Run.root(kernel, () -> {
+            Chan<Integer> chan = kind.make();
+            Task<Void> producer = Task.spawn(() -> {
+                for (int i = 0; i < 1000; i++) chan.send(i);
+                chan.close();
+                return null;
+            });
+            List<Integer> out = new ArrayList<>();
+            for (Integer v : chan) out.add(v); // iteration ends at close
+            Run.join(producer);
+            return out;
+        });
+        List<Integer> want = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) want.add(i);
+        assertEquals(want, got);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void orderIsKeptPerSenderWithManySendersAndReceivers(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<int[]> chan = kind.make();
+            int senders = 5, each = 300;
+            List<Task<Void>> ss = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int id = s;
+                ss.add(Task.spawn(() -> {
+                    for (int i = 0; i < each; i++) {
+                        chan.send(new int[] {id, i});
+                        if (i % (id + 2) == 0) Task.yieldNow();
+                    }
+                    return null;
+                }));
+            }
+            List<Task<List<int[]>>> rs = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                rs.add(Task.spawn(() -> {
+                    List<int[]> mine = new ArrayList<>();
+                    for (int[] m : chan) mine.add(m);
+                    return mine;
+                }));
+            }
+            for (Task<Void> s : ss) Run.join(s);
+            chan.close();
+            int[] next = new int[senders];
+            int total = 0;
+            for (Task<List<int[]>> r : rs) {
+                int[] last = new int[senders];
+                java.util.Arrays.fill(last, -1);
+                for (int[] m : Run.join(r)) {
+                    assertTrue(m[1] > last[m[0]], "a receiver saw sender " + m[0] + " out of order");
+                    last[m[0]] = m[1];
+                    next[m[0]]++;
+                    total++;
+                }
+            }
+            assertEquals(senders * each, total);
+            for (int s = 0; s < senders; s++) assertEquals(each, next[s]);
+            return null;
+        });
+    }
+
+    @Test
+    void trySendOnAFullBoundedChannelIsFalse() {
+        Chan<String> c = Chan.bounded(2);
+        assertTrue(c.trySend("a"));
+        assertTrue(c.trySend("b"));
+        assertFalse(c.trySend("c"));
+        assertEquals(2, c.size());
+        assertEquals("a", c.tryReceive().orElseThrow());
+        assertTrue(c.trySend("c"));
+        assertEquals("b", c.tryReceive().orElseThrow());
+        assertEquals("c", c.tryReceive().orElseThrow());
+        assertEquals(Optional.empty(), c.tryReceive());
+    }
+
+    @Test
+    void trySendOnAnUnboundedChannelAlwaysSucceeds() {
+        Chan<Integer> c = Chan.unbounded();
+        for (int i = 0; i < 10_000; i++) assertTrue(c.trySend(i));
+        assertEquals(10_000, c.size());
+        for (int i = 0; i < 10_000; i++) assertEquals(i, c.tryReceive().orElseThrow());
+    }
+
+    @Test
+    void trySendOnARendezvousChannelNeedsAWaitingReceiver() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous();
+            assertFalse(c.trySend("nobody"), "no receiver waits");
+            assertEquals(0, c.size());
+            Task<String> r = Task.spawn(c::receive);
+            Task.yieldNow(); // r parks in receive
+            assertTrue(c.trySend("taken"));
+            assertEquals("taken", r.join());
+            assertFalse(c.trySend("again"));
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void tryReceiveOnAnEmptyChannelIsEmpty(Kind kind) {
+        Chan<String> c = kind.make();
+        assertEquals(Optional.empty(), c.tryReceive());
+        assertFalse(c.isClosed());
+        c.close();
+        assertEquals(Optional.empty(), c.tryReceive());
+        assertTrue(c.isClosed());
+    }
+
+    @Test
+    void tryReceiveTakesFromABlockedSenderOfARendezvousChannel() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous();
+            Task<String> s = Task.spawn(() -> { c.send("hand"); return "sent"; });
+            Task.yieldNow();
+            assertFalse(s.isDone());
+            assertEquals("hand", c.tryReceive().orElseThrow());
+            assertEquals("sent", s.join());
+            assertEquals(Optional.empty(), c.tryReceive());
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"BOUNDED", "UNBOUNDED"})
+    void closeLetsReceiversDrainThenThrows(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = kind.make();
+            c.send("1");
+            c.send("2");
+            c.send("3");
+            c.close();
+            assertTrue(c.isClosed());
+            assertEquals("1", c.receive());
+            assertEquals("2", c.tryReceive().orElseThrow());
+            Iterator<String> it = c.iterator();
+            assertTrue(it.hasNext());
+            assertEquals("3", it.next());
+            assertFalse(it.hasNext());
+            assertThrows(NoSuchElementException.class, it::next);
+            assertThrows(ChanClosedException.class, c::receive);
+            assertThrows(ChanClosedException.class, c::receive, "stays closed");
+            assertEquals(Optional.empty(), c.tryReceive());
+            c.close(); // idempotent
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void sendOnAClosedChannelThrows(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = kind.make();
+            c.close();
+            assertThrows(ChanClosedException.class, () -> c.send("x"));
+            assertThrows(ChanClosedException.class, () -> c.trySend("x"));
+            assertThrows(ChanClosedException.class, c::receive);
+            return null;
+        });
+        Chan<String> c = kind.make();
+        c.close();
+        assertThrows(ChanClosedException.class, () -> c.send("x"), "from a plain thread too");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    void aSenderBlockedAtCloseGetsChanClosed(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = kind.make();
+            int room = c.capacity();
+            for (int i = 0; i < room; i++) c.send("fill" + i);
+            Task<String> s = Task.spawn(() -> { c.send("blocked"); return "sent"; });
+            Task.yieldNow();
+            assertFalse(s.isDone(), "the sender should be blocked on a full channel");
+            c.close();
+            ExecutionException e = assertThrows(ExecutionException.class, s::join);
+            assertTrue(e.getCause() instanceof ChanClosedException, "got " + e.getCause());
+            List<String> drained = new ArrayList<>();
+            for (String m : c) drained.add(m);
+            assertEquals(room, drained.size());
+            assertFalse(drained.contains("blocked"), "the message of a sender that got ChanClosed was delivered");
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aReceiverBlockedAtCloseGetsChanClosed(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = kind.make();
+            List<Task<String>> rs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) rs.add(Task.spawn(c::receive));
+            Task.yieldNow();
+            c.close();
+            for (Task<String> r : rs) {
+                ExecutionException e = assertThrows(ExecutionException.class, r::join);
+                assertTrue(e.getCause() instanceof ChanClosedException, "got " + e.getCause());
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void nullMessagesAreRefused() {
+        for (Kind k : Kind.values()) {
+            Chan<String> c = k.make();
+            assertThrows(NullPointerException.class, () -> c.send(null));
+            assertThrows(NullPointerException.class, () -> c.trySend(null));
+            assertEquals(0, c.size());
+        }
+    }
+
+    @Test
+    void plainThreadsUseChannelsWithoutAScheduler() throws Exception {
+        Chan<Integer> c = Chan.rendezvous();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread producer = new Thread(() -> {
+            try {
+                for (int i = 0; i < 200; i++) c.send(i);
+                c.close();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        producer.start();
+        int expect = 0;
+        for (int v : c) assertEquals(expect++, v);
+        assertEquals(200, expect);
+        producer.join();
+        assertNull(failure.get());
+    }
+
+    @Test
+    void anInterruptedPlainThreadLeavesReceiveWithoutTakingAMessage() throws Exception {
+        Chan<String> c = Chan.rendezvous();
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                out.set(new AssertionError("received " + c.receive()));
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        t.start();
+        t.interrupt();
+        t.join();
+        assertTrue(out.get() instanceof InterruptedException, "got " + out.get());
+        assertFalse(c.trySend("x"), "the interrupted receiver is still registered");
+    }
+
+    // ---------------------------------------------------------------- RECV / SEND events
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void recvEventFiresWhenAMessageIsReadyAndTakesNothing(Kind kind) throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = kind.make();
+            Event e = Event.recv(c);
+            assertEquals(Filter.RECV, e.filter());
+            assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "nothing to receive yet");
+            Task<String> s = Task.spawn(() -> { c.send("m"); return "sent"; });
+            List<Fired> fired = kernel.wait(List.of(e), null);
+            assertEquals(1, fired.size());
+            Fired f = fired.get(0);
+            assertSame(e, f.event());
+            assertEquals(Filter.RECV, f.filter());
+            assertFalse(f.isEof());
+            assertFalse(f.isError());
+            // level-triggered and non-consuming: it fires again until someone receives
+            assertEquals(1, kernel.wait(List.of(e), Duration.ZERO).size());
+            assertEquals("m", c.tryReceive().orElseThrow(), "the wait must not take the message");
+            assertEquals("sent", s.join());
+            assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO));
+            c.close();
+            Fired eof = kernel.wait(List.of(e), null).get(0);
+            assertTrue(eof.isEof(), "a closed, drained channel fires RECV with EOF");
+            return null;
+        });
+    }
+
+    @Test
+    void recvEventOnAClosedChannelWithMessagesIsNotEofUntilDrained() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.bounded(2);
+            c.send("last");
+            c.close();
+            Event e = Event.recv(c);
+            Fired f = kernel.wait(List.of(e), null).get(0);
+            assertFalse(f.isEof());
+            assertEquals("last", c.tryReceive().orElseThrow());
+            assertTrue(kernel.wait(List.of(e), null).get(0).isEof());
+            return null;
+        });
+    }
+
+    @Test
+    void sendEventFiresWhenTheChannelWouldTakeAMessage() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.bounded(1);
+            Event e = Event.send(c);
+            assertEquals(Filter.SEND, e.filter());
+            assertEquals(1, kernel.wait(List.of(e), Duration.ZERO).size(), "room in the buffer");
+            assertTrue(c.trySend("a"));
+            assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "full");
+            Task<String> r = Task.spawn(c::receive);
+            Fired f = kernel.wait(List.of(e), null).get(0);
+            assertSame(e, f.event());
+            assertFalse(f.isEof());
+            assertEquals("a", r.join());
+            assertTrue(c.trySend("b"));
+            c.close();
+            assertTrue(kernel.wait(List.of(e), null).get(0).isEof(), "a closed channel fires SEND with EOF");
+            return null;
+        });
+    }
+
+    @Test
+    void sendEventOnARendezvousChannelFiresWhenAReceiverWaits() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous();
+            Event e = Event.send(c);
+            assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO));
+            Task<String> r = Task.spawn(c::receive);
+            Fired f = kernel.wait(List.of(e), null).get(0);
+            assertSame(e, f.event());
+            assertTrue(c.trySend("x"));
+            assertEquals("x", r.join());
+            return null;
+        });
+    }
+
+    @Test
+    void recvAndSendEventsAmongOthersReportOnlyWhatFired() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> a = Chan.unbounded();
+            Chan<String> b = Chan.bounded(1);
+            b.send("full");
+            Event ra = Event.recv(a), sb = Event.send(b), rb = Event.recv(b), t = Event.after(Duration.ofHours(1));
+            List<Fired> fired = kernel.wait(List.of(ra, sb, rb, t), null);
+            assertEquals(1, fired.size());
+            assertSame(rb, fired.get(0).event());
+            a.send("x");
+            fired = kernel.wait(List.of(ra, sb, rb, t), null);
+            assertEquals(2, fired.size());
+            assertSame(ra, fired.get(0).event(), "fired events come in the order given");
+            assertSame(rb, fired.get(1).event());
+            assertEquals(0, kernel.stats().timers());
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- cross-thread wakeups
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aPlainThreadSendWakesATaskWaitingOnRecv(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread th = new Thread(() -> {
+            try {
+                go.await();
+                c.send("from a thread");
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        th.start();
+        String got = Run.root(kernel, () -> {
+            Event e = Event.recv(c);
+            go.countDown();
+            List<Fired> fired = kernel.wait(List.of(e, Event.after(Duration.ofHours(1))), null);
+            assertEquals(1, fired.size());
+            assertSame(e, fired.get(0).event());
+            return c.tryReceive().orElseThrow();
+        });
+        th.join();
+        assertNull(failure.get());
+        assertEquals("from a thread", got);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aPlainThreadSendWakesATaskBlockedInReceive(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread th = new Thread(() -> {
+            try {
+                go.await();
+                for (int i = 0; i < 100; i++) c.send("m" + i);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        th.start();
+        Run.root(kernel, () -> {
+            go.countDown();
+            for (int i = 0; i < 100; i++) assertEquals("m" + i, c.receive());
+            return null;
+        });
+        th.join();
+        assertNull(failure.get());
+    }
+
+    @Test
+    void aPlainThreadReceiveWakesATaskBlockedInSend() throws Exception {
+        Chan<Integer> c = Chan.rendezvous();
+        List<Integer> got = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread th = new Thread(() -> {
+            try {
+                for (int v : c) got.add(v);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        th.start();
+        Run.root(kernel, () -> {
+            for (int i = 0; i < 100; i++) c.send(i);
+            c.close();
+            return null;
+        });
+        th.join();
+        assertNull(failure.get());
+        assertEquals(100, got.size());
+        for (int i = 0; i < 100; i++) assertEquals(i, got.get(i));
+    }
+
+    @Test
+    @Timeout(60)
+    void tasksOfTwoSchedulersOnTwoKernelsTalkThroughChannels() throws Exception {
+        io.kwait.Kernel other = openKernel(io.kwait.TimeSource.system());
+        Chan<Integer> ping = Chan.rendezvous();
+        Chan<Integer> pong = Chan.bounded(1);
+        final int rounds = 2000;
+        AtomicReference<Throwable> otherFailure = new AtomicReference<>();
+        Thread otherRunner = new Thread(() -> {
+            try {
+                Run.root(other, () -> {
+                    Event recv = Event.recv(ping);
+                    for (int i = 0; i < rounds; i++) {
+                        if (i % 2 == 0) {
+                            assertEquals(i, ping.receive());
+                        } else {
+                            other.wait(List.of(recv), null);
+                            assertEquals(i, ping.tryReceive().orElseThrow());
+                        }
+                        pong.send(-i);
+                    }
+                    return null;
+                });
+            } catch (Throwable e) {
+                otherFailure.set(e);
+            }
+        }, "other-scheduler");
+        otherRunner.start();
+        Run.root(kernel, () -> {
+            for (int i = 0; i < rounds; i++) {
+                ping.send(i);
+                if (i % 3 == 0) {
+                    kernel.wait(List.of(Event.recv(pong)), null);
+                    assertEquals(-i, pong.tryReceive().orElseThrow());
+                } else {
+                    assertEquals(-i, pong.receive());
+                }
+            }
+            return null;
+        });
+        otherRunner.join();
+        assertNull(otherFailure.get());
+    }
+
+    // ---------------------------------------------------------------- exactly once under cancellation
+
+    /**
+     * A receiver is cancelled at many different points relative to a send (before it starts,
+     * while it waits, after the message was handed to it but before it ran). Whatever happens,
+     * each message ends up received exactly once: by the receiver, or left in the channel.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    @Timeout(60)
+    void cancelledReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        final int iterations = 1500;
+        Run.root(kernel, () -> {
+            Chan<Integer> chan = kind.make();
+            int[] count = new int[iterations];
+            int receiverGot = 0, receiverCancelled = 0;
+            for (int it = 0; it < iterations; it++) {
+                int msg = it, a = it % 4, b = (it / 4) % 4, order = (it / 16) % 3;
+                // spawn order rotates: receiver, sender, canceller in every cyclic order
+                Task<Integer> r = null;
+                Task<Void> sender = null, canceller = null;
+                Object[] receiverRef = new Object[1];
+                for (int k = 0; k < 3; k++) {
+                    int which = (k + order) % 3;
+                    if (which == 0) {
+                        r = Task.spawn(() -> {
+                            Integer v = chan.receive();
+                            count[v]++;
+                            return v;
+                        });
+                        receiverRef[0] = r;
+                    } else if (which == 1) {
+                        sender = Task.spawn(() -> { Run.yields(a); chan.send(msg); return null; });
+                    } else {
+                        canceller = Task.spawn(() -> {
+                            Run.yields(b);
+                            ((Task<?>) receiverRef[0]).cancel();
+                            return null;
+                        });
+                    }
+                }
+                Run.join(canceller);
+                try {
+                    assertEquals(msg, Run.join(r));
+                    receiverGot++;
+                } catch (TaskCancelledException e) {
+                    receiverCancelled++;
+                }
+                // what the receiver did not take is still in the channel (buffered, or a blocked sender)
+                while (!sender.isDone() || chan.size() > 0) {
+                    Optional<Integer> m = chan.tryReceive();
+                    if (m.isPresent()) count[m.get()]++;
+                    else Task.yieldNow();
+                }
+                Run.join(sender);
+                assertEquals(1, count[msg], "message " + msg + " received " + count[msg] + " times (iteration " + it + ")");
+                assertEquals(Optional.empty(), chan.tryReceive());
+            }
+            assertTrue(receiverGot > 0 && receiverCancelled > 0,
+                    "the interleavings should cover both outcomes: got " + receiverGot + ", cancelled " + receiverCancelled);
+            return null;
+        });
+    }
+
+    /**
+     * Senders on a full channel are cancelled at many points: a send that threw was not
+     * delivered, one that returned was delivered exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @Timeout(60)
+    void cancelledSendersNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        final int iterations = 1500;
+        Run.root(kernel, () -> {
+            Chan<Integer> chan = kind == Kind.BOUNDED ? Chan.bounded(1) : Chan.rendezvous();
+            int[] count = new int[iterations];
+            int delivered = 0, withdrawn = 0;
+            for (int it = 0; it < iterations; it++) {
+                int msg = it, a = it % 3, b = (it / 3) % 4, c = (it / 12) % 4;
+                if (kind == Kind.BOUNDED && (it / 48) % 2 == 0) assertTrue(chan.trySend(-1), "filler");
+                Task<Boolean> s = Task.spawn(() -> {
+                    Run.yields(a);
+                    chan.send(msg);
+                    return true;
+                });
+                Task<Void> canceller = Task.spawn(() -> { Run.yields(b); s.cancel(); return null; });
+                Task<Void> receiver = Task.spawn(() -> {
+                    Run.yields(c);
+                    Optional<Integer> m = chan.tryReceive();
+                    if (m.isPresent() && m.get() >= 0) count[m.get()]++;
+                    return null;
+                });
+                Run.join(canceller);
+                Run.join(receiver);
+                boolean sent;
+                try {
+                    sent = Run.join(s);
+                } catch (TaskCancelledException e) {
+                    sent = false;
+                }
+                Optional<Integer> m;
+                while ((m = chan.tryReceive()).isPresent()) if (m.get() >= 0) count[m.get()]++;
+                if (sent) {
+                    delivered++;
+                    assertEquals(1, count[msg], "a send that returned must be delivered once (iteration " + it + ")");
+                } else {
+                    withdrawn++;
+                    assertEquals(0, count[msg], "a send that threw must not be delivered (iteration " + it + ")");
+                }
+            }
+            assertTrue(delivered > 0 && withdrawn > 0, "both outcomes should occur: " + delivered + "/" + withdrawn);
+            return null;
+        });
+    }
+
+    /**
+     * A plain thread sends while task receivers are cancelled over and over: every message is
+     * received exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    @Timeout(90)
+    void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        final int messages = 3000;
+        Chan<Integer> chan = kind.make();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread sender = new Thread(() -> {
+            try {
+                for (int i = 0; i < messages; i++) chan.send(i);
+                chan.close();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "plain-sender");
+        int[] count = new int[messages];
+        Run.root(kernel, () -> {
+            sender.start();
+            boolean closed = false;
+            for (int round = 0; !closed; round++) {
+                Task<Boolean> r = Task.spawn(() -> {
+                    try {
+                        while (true) count[chan.receive()]++;
+                    } catch (ChanClosedException e) {
+                        return true;
+                    }
+                });
+                switch (round % 4) {
+                    case 0 -> Task.yieldNow();
+                    case 1 -> Run.yields(3);
+                    case 2 -> kernel.wait(List.of(Event.done(r)), Duration.ofMillis(1));
+                    default -> { } // cancelled before it starts
+                }
+                r.cancel();
+                try {
+                    closed = r.join();
+                } catch (TaskCancelledException e) {
+                    closed = false;
+                }
+            }
+            return null;
+        });
+        sender.join();
+        assertNull(failure.get());
+        for (int i = 0; i < messages; i++) {
+            if (count[i] != 1) fail("message " + i + " received " + count[i] + " times");
+        }
+    }
+
+    /** Task senders are cancelled while a plain thread receives: exactly-once for what was sent. */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @Timeout(90)
+    void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        final int rounds = 2000;
+        Chan<Integer> chan = kind.make();
+        Set<Integer> received = ConcurrentHashMap.newKeySet();
+        List<Integer> duplicates = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread receiver = new Thread(() -> {
+            try {
+                for (int v : chan) if (!received.add(v)) duplicates.add(v);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "plain-receiver");
+        receiver.start();
+        Set<Integer> sent = new HashSet<>();
+        Run.root(kernel, () -> {
+            for (int round = 0; round < rounds; round++) {
+                int msg = round;
+                Task<Boolean> s = Task.spawn(() -> { chan.send(msg); return true; });
+                switch (round % 4) {
+                    case 0 -> Task.yieldNow();
+                    case 1 -> Run.yields(2);
+                    case 2 -> kernel.wait(List.of(Event.done(s)), Duration.ofMillis(1));
+                    default -> { }
+                }
+                s.cancel();
+                try {
+                    if (Run.join(s)) sent.add(msg);
+                } catch (TaskCancelledException e) {
+                    // not sent
+                }
+            }
+            chan.close();
+            return null;
+        });
+        receiver.join();
+        assertNull(failure.get());
+        assertEquals(List.of(), duplicates);
+        assertEquals(sent, received, "what was received must be exactly what was sent");
+        assertFalse(sent.isEmpty());
+    }
+}

@@ -1,0 +1,214 @@
+package io.kwait.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.kwait.Event;
+import io.kwait.Fired;
+import io.kwait.Kernel;
+import io.kwait.Scheduler;
+import io.kwait.Task;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Fixtures shared by the kernel-resource conformance classes (fd, timer, signal, process, kernel
+ * contract): channels that are closed before the leak check, children that are destroyed, a way
+ * to know that another thread is inside {@code wait} without sleeping, and a root-task runner
+ * that reports assertion failures of tasks as themselves.
+ */
+abstract class ResourceConformanceSupport extends ConformanceBase {
+
+    /** A non-blocking pipe whose two ends are closed after the test. */
+    protected Pipe pipe() throws IOException {
+        Pipe p = Pipe.open();
+        closeLater(p.source());
+        closeLater(p.sink());
+        p.source().configureBlocking(false);
+        p.sink().configureBlocking(false);
+        return p;
+    }
+
+    /** A listening loopback server socket, non-blocking, closed after the test. */
+    protected ServerSocketChannel server() throws IOException {
+        ServerSocketChannel s = closeLater(ServerSocketChannel.open());
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        s.configureBlocking(false);
+        return s;
+    }
+
+    /** A connected loopback TCP pair {client, accepted}, both non-blocking, closed after the test. */
+    protected SocketChannel[] socketPair() throws IOException {
+        ServerSocketChannel s = closeLater(ServerSocketChannel.open());
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel client = closeLater(SocketChannel.open(s.getLocalAddress()));
+        SocketChannel accepted = closeLater(s.accept());
+        s.close();
+        client.configureBlocking(false);
+        accepted.configureBlocking(false);
+        return new SocketChannel[] {client, accepted};
+    }
+
+    /** Writes {@code n} bytes, all of which must be taken at once (small n on an empty buffer). */
+    protected static void write(WritableByteChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            int w = ch.write(b);
+            if (w == 0) fail("channel took only " + b.position() + " of " + n + " bytes");
+        }
+    }
+
+    /** Reads up to {@code max} bytes without blocking; the count, or -1 at end of stream. */
+    protected static int read(ReadableByteChannel ch, int max) throws IOException {
+        return ch.read(ByteBuffer.allocate(max));
+    }
+
+    /** Reads everything available now without blocking; the count (end of stream counts as 0). */
+    protected static int drain(ReadableByteChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8192);
+        int total = 0;
+        int r;
+        while ((r = ch.read(b)) > 0) {
+            total += r;
+            b.clear();
+        }
+        return total;
+    }
+
+    /** Runs {@code body} as the root task on {@code k}; a failure inside a task is rethrown as itself. */
+    protected static <T> T inScheduler(Kernel k, Callable<T> body) throws Exception {
+        try {
+            return Scheduler.run(k, body);
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        }
+    }
+
+    /** Joins a task, rethrowing its failure as itself. */
+    protected static <T> T joinTask(Task<T> t) throws Exception {
+        try {
+            return t.join();
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        }
+    }
+
+    private static Exception unwrap(ExecutionException e) {
+        Throwable c = e.getCause();
+        while (c instanceof ExecutionException inner && inner.getCause() != null) c = inner.getCause();
+        if (c instanceof Error err) throw err;
+        if (c instanceof Exception ex) return ex;
+        return e;
+    }
+
+    /**
+     * Blocks until some other plain thread is inside {@code k.wait}: the kernel serves one waiting
+     * thread at a time, so a polling {@code wait} of our own is refused exactly then. Bounded by
+     * the test's timeout. The waiting side must use {@link #waitRetrying} because our probe may
+     * hold the kernel for an instant when it calls.
+     */
+    protected static void awaitOtherWaiter(Kernel k) throws InterruptedException {
+        List<Event> probe = List.of(Event.after(Duration.ofDays(1)));
+        while (true) {
+            try {
+                k.wait(probe, Duration.ZERO);
+            } catch (IllegalStateException busy) {
+                if (busy.getMessage() != null && busy.getMessage().contains("already waiting")) return;
+                throw busy;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** {@code k.wait}, retried while a probe of {@link #awaitOtherWaiter} holds the kernel. */
+    protected static List<Fired> waitRetrying(Kernel k, List<Event> events, Duration timeout) throws InterruptedException {
+        while (true) {
+            try {
+                return k.wait(events, timeout);
+            } catch (IllegalStateException busy) {
+                if (busy.getMessage() == null || !busy.getMessage().contains("already waiting")) throw busy;
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** A plain thread running {@code body}; its outcome (value or exception) is taken by {@link Outcome#get}. */
+    protected static <T> Outcome<T> onThread(String name, Callable<T> body) {
+        Outcome<T> o = new Outcome<>();
+        o.thread = new Thread(() -> {
+            try {
+                o.value.set(body.call());
+            } catch (Throwable t) {
+                o.failure.set(t);
+            }
+        }, name);
+        o.thread.setDaemon(true);
+        o.thread.start();
+        return o;
+    }
+
+    /** What a thread started by {@link #onThread} ended with. */
+    protected static final class Outcome<T> {
+        Thread thread;
+        final AtomicReference<T> value = new AtomicReference<>();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        /** Joins the thread (bounded) and returns what it threw, or null. */
+        Throwable failure() throws InterruptedException {
+            join();
+            return failure.get();
+        }
+
+        /** Joins the thread (bounded) and returns its value, rethrowing what it threw. */
+        T get() throws Exception {
+            join();
+            Throwable t = failure.get();
+            if (t instanceof Error e) throw e;
+            if (t instanceof Exception e) throw e;
+            return value.get();
+        }
+
+        private void join() throws InterruptedException {
+            thread.join(TimeUnit.SECONDS.toMillis(20));
+            assertTrue(!thread.isAlive(), "thread " + thread.getName() + " did not finish");
+        }
+    }
+
+    /** Starts a child with no output pipes and stdin closed; destroyed and reaped after the test. */
+    protected Process child(String... command) throws IOException {
+        Process p = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        p.getOutputStream().close();
+        closeLater((AutoCloseable) () -> {
+            p.destroyForcibly();
+            p.waitFor(20, TimeUnit.SECONDS);
+        });
+        return p;
+    }
+
+    /** Asserts that {@code fired} holds exactly {@code expected}, by identity and in order. */
+    protected static void assertFiredExactly(List<Fired> fired, Event... expected) {
+        assertEquals(expected.length, fired.size(), "fired: " + fired);
+        for (int i = 0; i < expected.length; i++) {
+            if (fired.get(i).event() != expected[i]) {
+                fail("Fired #" + i + " holds " + fired.get(i).event() + ", expected the very object " + expected[i] + "; fired: " + fired);
+            }
+        }
+    }
+}
