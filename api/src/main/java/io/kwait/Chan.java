@@ -314,7 +314,17 @@ public final class Chan<T> implements Iterable<T> {
         }
     }
 
-    void addWatcher(Watcher w) { synchronized (lock) { watchers.add(w); } }
+    /**
+     * Adds {@code w} unless the channel is ready already, atomically (a check and an add under two
+     * lock holds would lose a send landing between them). Returns the readiness found.
+     */
+    int watchUnlessReady(Watcher w) {
+        synchronized (lock) {
+            int state = readiness(w.recv);
+            if (state == NOT_READY) watchers.add(w);
+            return state;
+        }
+    }
 
     void removeWatcher(Watcher w) { synchronized (lock) { watchers.remove(w); } }
 

@@ -756,11 +756,6 @@ public final class Kernel implements AutoCloseable {
     private void subscribeChan(WaitCall call, int i, Event e) {
         Chan<?> chan = (Chan<?>) e.resource;
         boolean recv = e.filter == Filter.RECV;
-        int state = chan.readiness(recv);
-        if (state != Chan.NOT_READY) {
-            call.fire(i, new Fired(e, state == Chan.READY_CLOSED ? Fired.EOF : 0, 0, null, null, false));
-            return;
-        }
         Chan.Watcher w = new Chan.Watcher(recv) {
             @Override
             void changed() {
@@ -770,7 +765,11 @@ public final class Kernel implements AutoCloseable {
                 });
             }
         };
-        chan.addWatcher(w);
+        int state = chan.watchUnlessReady(w);
+        if (state != Chan.NOT_READY) {
+            call.fire(i, new Fired(e, state == Chan.READY_CLOSED ? Fired.EOF : 0, 0, null, null, false));
+            return;
+        }
         call.undo.add(() -> chan.removeWatcher(w));
     }
 
