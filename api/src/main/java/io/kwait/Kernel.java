@@ -78,6 +78,7 @@ public final class Kernel implements AutoCloseable {
     private final AtomicReference<Thread> waitingThread = new AtomicReference<>();
     private final Runnable clockListener;
     private int fdSweepAt = 64;
+    private int stageSweepAt = 64;
     /** The thread allowed to touch core state now: the running task's, or the plain thread in wait. */
     volatile Thread owner;
     /** The scheduler running on this kernel, if any. */
@@ -655,6 +656,9 @@ public final class Kernel implements AutoCloseable {
                 try {
                     backend.register(w, Interest.EXIT);
                     w.nativeArmed = true;
+                    // It may have died (and its pid been reused) between the liveness check and the
+                    // native watch; the JDK's handle checks the start time, so ask it again now.
+                    if (w.process != null ? !w.process.isAlive() : !w.handle.isAlive()) w.exitObserved();
                 } catch (IOException | IllegalArgumentException ex) {
                     LOG.log(System.Logger.Level.DEBUG, "kwait: native exit watch refused for pid " + e.number + ", using the relay", ex);
                     w.nativeFailed = true;
@@ -802,6 +806,7 @@ public final class Kernel implements AutoCloseable {
         CompletionStage<?> stage = (CompletionStage<?>) e.resource;
         StageWatch w = stages.get(stage);
         if (w == null) {
+            if (stages.size() >= stageSweepAt) sweepStages();
             StageWatch nw = new StageWatch(stage);
             stages.put(stage, nw);
             w = nw;
@@ -819,6 +824,16 @@ public final class Kernel implements AutoCloseable {
             ww.subs.remove(sub);
             if (ww.subs.isEmpty() && ww.done) stages.remove(stage, ww);
         });
+    }
+
+    /**
+     * Drops idle watches of stages no wait uses now (a wait that timed out or was cancelled on a
+     * stage that never completes), so they cannot pile up. A dropped watch's callback stays on the
+     * stage and finds nothing to do; a later wait on that stage gets a new watch.
+     */
+    private void sweepStages() {
+        stages.values().removeIf(w -> w.subs.isEmpty());
+        stageSweepAt = Math.max(64, stages.size() * 2);
     }
 
     // ================================================================ lifecycle

@@ -303,6 +303,27 @@ public abstract class TaskConformance extends ConformanceBase {
     }
 
     @Test
+    void cancelledWaitsOnStagesThatNeverCompleteDoNotPileUp() throws Exception {
+        Run.root(kernel, () -> {
+            java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+            for (int i = 0; i < 1000; i++) {
+                java.util.concurrent.CompletableFuture<String> f = i == 0 ? first : new java.util.concurrent.CompletableFuture<>();
+                Task<List<Fired>> t = Task.spawn(() -> kernel.wait(List.of(Event.done(f)), null));
+                Task.yieldNow();
+                t.cancel();
+                assertThrows(TaskCancelledException.class, t::join);
+                assertEquals(List.of(), kernel.wait(List.of(Event.done(new java.util.concurrent.CompletableFuture<>())), Duration.ZERO));
+            }
+            Kernel.Stats s = kernel.stats();
+            assertTrue(s.stageWatches() <= 128, "2000 abandoned waits on pending stages left " + s.stageWatches() + " watches: " + s);
+            first.complete("late");
+            Event e = Event.done(first);
+            assertEquals("late", kernel.wait(List.of(e), null).get(0).result(), "a stage waited on long ago still fires");
+            return null;
+        });
+    }
+
+    @Test
     void cancelATaskBlockedInReceive() throws Exception {
         Run.root(kernel, () -> {
             Chan<String> chan = Chan.rendezvous();
@@ -536,6 +557,7 @@ public abstract class TaskConformance extends ConformanceBase {
     }
 
     @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // starved, the scheduler would not see an interrupt either
     void busyTasksDoNotStarveTimersOrCrossThreadWakeups() throws Exception {
         TimeSource.Manual clock = TimeSource.manual();
         Kernel k = openKernel(clock);
