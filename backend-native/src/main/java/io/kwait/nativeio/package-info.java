@@ -1,0 +1,2 @@
+/** The JNR libc binding and struct layouts shared by the native backends. */
+package io.kwait.nativeio;
