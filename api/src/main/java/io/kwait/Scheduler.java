@@ -27,18 +27,30 @@ import java.util.concurrent.locks.LockSupport;
  * waited for, so no task outlives its scheduler. Other threads may {@link #spawn} tasks into a
  * running scheduler, send on channels and cancel tasks; each of those wakes the kernel.
  *
- * <h2>How it works (maintainers)</h2>
- * Every task has its own virtual thread, but only the holder of the <em>baton</em> runs. A task
- * that must wait records what wakes it, picks the next runnable task and hands it the baton
- * directly (a volatile flag plus {@code unpark}), then parks. When no task is runnable, the task
- * that is giving up the baton polls the kernel itself, so there is no scheduler thread and no
- * extra hop. Every {@value #POLL_EVERY} switches the kernel is polled without blocking so I/O
- * is not starved by tasks that keep each other busy. Virtual threads were chosen over
- * {@code jdk.internal.vm.Continuation} because they need no JVM flags (see the README for the
- * measured cost of a switch).
+ * <h2>Strands: continuations or virtual threads</h2>
+ * A task runs on one of two strands, chosen when the scheduler starts:
+ * <ul>
+ *   <li><b>continuation</b> (used when the JVM exports {@code jdk.internal.vm} to kwait:
+ *       {@code --add-exports java.base/jdk.internal.vm=ALL-UNNAMED}): every task is a
+ *       {@code jdk.internal.vm.Continuation} run by the thread that called {@link #run}. A
+ *       switch is a yield and a run on that one thread (about 90 ns each here). All tasks run on
+ *       the scheduler's thread, so {@code Thread.currentThread()} and thread-locals are shared by
+ *       its tasks.</li>
+ *   <li><b>virtual</b> (the default with no flags): every task has its own virtual thread, but
+ *       only the holder of the <em>baton</em> runs. A task that must wait picks the next runnable
+ *       task and hands it the baton directly (a volatile flag plus {@code unpark}), then parks;
+ *       when none is runnable, that task polls the kernel itself, so there is no scheduler thread
+ *       in the middle.</li>
+ * </ul>
+ * {@code -Dkwait.scheduler=continuation|virtual} forces one (a forced continuation strand that
+ * the JVM does not allow is an error with the flag to add). Semantics are the same on both; the
+ * conformance suite runs on both. In both, the kernel is polled without blocking every
+ * {@value #POLL_EVERY} switches so I/O is not starved by tasks that keep each other busy.
  */
 public final class Scheduler {
     static final int POLL_EVERY = 61;
+    /** System property that forces the strand: {@code continuation} or {@code virtual}. */
+    public static final String STRAND_PROPERTY = "kwait.scheduler";
 
     final Kernel kernel;
     private final ArrayDeque<Task<?>> runQueue = new ArrayDeque<>();
@@ -46,6 +58,8 @@ public final class Scheduler {
     private final List<Task<?>> failures = new ArrayList<>();
     private final Object externalLock = new Object();
     private final Thread runner;
+    /** Tasks are continuations run by {@link #runner} (true) or virtual threads handing a baton (false). */
+    private final boolean continuations;
     private Task<?> root;
     private volatile boolean finished;
     private long nextId = 1;
@@ -54,6 +68,28 @@ public final class Scheduler {
     private Scheduler(Kernel kernel, Thread runner) {
         this.kernel = kernel;
         this.runner = runner;
+        this.continuations = useContinuations();
+    }
+
+    private static boolean useContinuations() {
+        String forced = System.getProperty(STRAND_PROPERTY, "").trim();
+        switch (forced) {
+            case "", "auto" -> { return Continuations.UNAVAILABLE == null; }
+            case "virtual" -> { return false; }
+            case "continuation" -> {
+                if (Continuations.UNAVAILABLE != null) {
+                    throw new IllegalStateException("-D" + STRAND_PROPERTY + "=continuation is not possible: " + Continuations.UNAVAILABLE);
+                }
+                return true;
+            }
+            default -> throw new IllegalArgumentException("-D" + STRAND_PROPERTY + "=" + forced
+                    + " is not a strand; use continuation, virtual or auto");
+        }
+    }
+
+    /** The strand this scheduler's tasks run on: {@code "continuation"} or {@code "virtual"}. */
+    public String strand() {
+        return continuations ? "continuation" : "virtual";
     }
 
     /**
@@ -88,12 +124,16 @@ public final class Scheduler {
             root = s.newTask("main", body, null);
             s.root = root;
             s.live.add(root);
-            s.handoff(root);
-            while (!s.finished) {
-                LockSupport.park(s);
-                if (Thread.interrupted() && !interrupted) {
-                    interrupted = true;
-                    s.cancelAllFromOutside();
+            if (s.continuations) {
+                interrupted = s.drive(root);
+            } else {
+                s.handoff(root);
+                while (!s.finished) {
+                    LockSupport.park(s);
+                    if (Thread.interrupted() && !interrupted) {
+                        interrupted = true;
+                        s.cancelAllFromOutside();
+                    }
                 }
             }
         } finally {
@@ -161,7 +201,11 @@ public final class Scheduler {
     private <T> Task<T> newTask(String name, Callable<T> body, TaskScope scope) {
         long id = nextId++;
         Task<T> t = new Task<>(this, id, name != null ? name : "task-" + id, body, scope);
-        t.thread = Thread.ofVirtual().name("kwait-" + t.name()).unstarted(t::threadMain);
+        if (continuations) {
+            t.continuation = Continuations.create(t::continuationMain);
+        } else {
+            t.thread = Thread.ofVirtual().name("kwait-" + t.name()).unstarted(t::threadMain);
+        }
         return t;
     }
 
@@ -195,6 +239,10 @@ public final class Scheduler {
     }
 
     private void switchAway(Task<?> self) {
+        if (continuations) {
+            Continuations.yieldNow(); // back to drive(), which picks the next task
+            return;
+        }
         Task<?> next;
         try {
             next = pickNext();
@@ -219,6 +267,11 @@ public final class Scheduler {
         while ((t = runQueue.poll()) == null) {
             sincePoll = 0;
             kernel.pollOnce(-1);
+            if (continuations && Thread.interrupted() && !runnerInterrupted) {
+                // The thread in Scheduler.run was interrupted while it polled: cancel every task.
+                runnerInterrupted = true;
+                for (Task<?> x : new ArrayList<>(live)) x.cancel();
+            }
         }
         return t;
     }
@@ -261,6 +314,37 @@ public final class Scheduler {
         });
     }
 
+    /**
+     * The continuation strand's loop, on the thread that called {@link #run}: run the next task
+     * until it waits or ends, repeat until no task is left. Returns whether the thread was
+     * interrupted (then every task was cancelled).
+     */
+    private boolean drive(Task<?> first) {
+        kernel.owner = runner;
+        runQueue.add(first);
+        while (!live.isEmpty()) {
+            Task<?> t = pickNext();
+            if (Thread.interrupted() && !runnerInterrupted) {
+                runnerInterrupted = true;
+                for (Task<?> x : new ArrayList<>(live)) x.cancel();
+            }
+            t.runSlice();
+            if (t.isDone() && Continuations.isDone(t.continuation)) {
+                live.remove(t);
+                if (t == root) {
+                    for (Task<?> x : new ArrayList<>(live)) x.cancel();
+                }
+            }
+        }
+        synchronized (externalLock) { finished = true; }
+        kernel.pollOnce(0); // runs late spawns (completing them unstarted) and other posted work
+        kernel.owner = null;
+        return runnerInterrupted;
+    }
+
+    /** Continuation strand: the thread in {@link #run} was interrupted (every task then cancelled). */
+    private boolean runnerInterrupted;
+
     /** Called by a task's thread after its body finished; hands the baton on, never parks. */
     void exited(Task<?> self) {
         live.remove(self);
@@ -290,7 +374,7 @@ public final class Scheduler {
             Throwable e = t.failure();
             Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
             if (h != null) {
-                h.uncaughtException(t.thread, e);
+                h.uncaughtException(t.thread != null ? t.thread : runner, e);
             } else {
                 System.err.println("kwait: task '" + t.name() + "' failed and no one joined it:");
                 e.printStackTrace();

@@ -28,9 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  * on {@code System.err}. Cancellation ({@link #cancel()}) makes the task leave its current wait at
  * once with {@link TaskCancelledException}, releasing what that wait registered.
  *
- * <p>Maintainers: each task runs on its own virtual thread, but only the holder of the
- * scheduler's baton runs; a waiting task hands the baton to the next runnable task directly
- * (see {@link Scheduler}).
+ * <p>Maintainers: a task runs either as a {@code jdk.internal.vm.Continuation} driven by the
+ * scheduler's thread (when the JVM exports it), or on its own virtual thread of which only the
+ * holder of the scheduler's baton runs (see {@link Scheduler}).
  *
  * @param <T> the result type
  */
@@ -235,11 +235,35 @@ public final class Task<T> {
         synchronized (waiters) { waiters.remove(r); }
     }
 
-    /** Body of the task's virtual thread. */
+    /** Body of the task's virtual thread (virtual-thread strands). */
     void threadMain() {
         while (!baton) LockSupport.park(this);
         baton = false;
         CURRENT.set(this);
+        runBody();
+        CURRENT.remove();
+        scheduler.exited(this);
+    }
+
+    /** Body of the task's continuation (continuation strands); the scheduler sets CURRENT around each slice. */
+    void continuationMain() {
+        runBody();
+    }
+
+    /** The continuation running this task, when the scheduler uses continuations. */
+    Object continuation;
+
+    /** Runs one slice of a continuation task on the calling (scheduler) thread: until it waits or ends. */
+    void runSlice() {
+        CURRENT.set(this);
+        try {
+            Continuations.run(continuation);
+        } finally {
+            CURRENT.remove();
+        }
+    }
+
+    private void runBody() {
         T value = null;
         Throwable error = null;
         try {
@@ -253,8 +277,6 @@ public final class Task<T> {
             error = new ExecutionException("task '" + name + "' let a cancellation escape", error);
         }
         complete(value, error);
-        CURRENT.remove();
-        scheduler.exited(this);
     }
 
     /** Finishes without running (spawned into a scheduler that already ended). */

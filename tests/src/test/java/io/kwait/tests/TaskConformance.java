@@ -809,4 +809,20 @@ public abstract class TaskConformance extends ConformanceBase {
             return null;
         });
     }
+
+    // ---------------------------------------------------------------- strand
+
+    /** -Dkwait.scheduler=continuation|virtual is obeyed (the suite runs once per strand). */
+    @Test
+    void theForcedStrandIsTheOneInUse() throws Exception {
+        String forced = System.getProperty(io.kwait.Scheduler.STRAND_PROPERTY, "");
+        String[] seen = new String[2];
+        Run.root(kernel, () -> {
+            seen[0] = io.kwait.Scheduler.current().strand();
+            seen[1] = String.valueOf(Thread.currentThread().isVirtual());
+            return null;
+        });
+        if (!forced.isEmpty() && !forced.equals("auto")) assertEquals(forced, seen[0]);
+        assertEquals(seen[0].equals("virtual") ? "true" : "false", seen[1], "strand " + seen[0] + " runs tasks on the wrong kind of thread");
+    }
 }
