@@ -93,11 +93,13 @@ public final class SwitchCost {
     private void runAll() throws Exception {
         long start = System.nanoTime();
         String backend;
+        String strand;
         try (Kernel k = Kernel.open()) {
             backend = k.backendName();
+            strand = Scheduler.run(k, () -> Scheduler.current().strand());
         }
-        OUT.printf(Locale.ROOT, "SwitchCost: Java %s, %d CPUs, kwait backend %s, virtual-thread parallelism %s%n",
-                Runtime.version(), Runtime.getRuntime().availableProcessors(), backend,
+        OUT.printf(Locale.ROOT, "SwitchCost: Java %s, %d CPUs, kwait backend %s, scheduler strand %s, virtual-thread parallelism %s%n",
+                Runtime.version(), Runtime.getRuntime().availableProcessors(), backend, strand,
                 System.getProperty("jdk.virtualThreadScheduler.parallelism", "default"));
         OUT.printf(Locale.ROOT, "method: per figure ~%d ms warm-up, then %d timed batches of ~%d ms; ns per round trip (A->B->A)%n%n",
                 warmupNanos / 1_000_000, batches, batchNanos / 1_000_000);
