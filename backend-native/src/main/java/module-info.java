@@ -1,5 +1,18 @@
-/** kwait's native backends: epoll (Linux) through JNR; shares one libc binding. */
+/**
+ * kwait's native backends: epoll (Linux) and kqueue (macOS/BSD; simulated on Linux for tests)
+ * through JNR, found by {@code Kernel.open()} through the {@link io.kwait.spi.BackendProvider} service. Needs the JVM flags
+ * {@code --enable-native-access=ALL-UNNAMED} (JNR, JDK 24+) and
+ * {@code --add-exports java.base/sun.nio.ch=io.kwait.nativeio} (fd numbers of channels).
+ */
 module io.kwait.nativeio {
     requires io.kwait;
     requires org.jnrproject.ffi;
+    requires jdk.net;
+    // JNR generates the implementation of LibC at run time in a class loader of its own, whose
+    // (unnamed) module must be able to see the interface: an unqualified export.
+    exports io.kwait.nativeio;
+    provides io.kwait.spi.BackendProvider with io.kwait.nativeio.epoll.EpollBackendProvider,
+            io.kwait.nativeio.kqueue.KqueueBackendProvider,
+            io.kwait.nativeio.kqueue.sim.KqueueSimMacosProvider,
+            io.kwait.nativeio.kqueue.sim.KqueueSimFreebsdProvider;
 }

@@ -590,14 +590,24 @@ public final class Kernel implements AutoCloseable {
 
         void exitObserved() {
             if (exited) return;
-            if (process != null && process.isAlive()) {
-                // The OS says it exited but the JDK has not reaped it yet: its exit value comes from the JDK.
+            if (process != null ? process.isAlive() : isUnreapedChild(handle)) {
+                // The OS says it exited (a native watch fires at zombie time) but the JDK has not reaped
+                // it yet and still calls it alive: its exit, and its exit value, come from the JDK.
                 startRelay();
                 return;
             }
             markExited();
             for (Sub s : new ArrayList<>(subs)) s.call.fire(s.index, fired(s.call.events[s.index]));
             if (subs.isEmpty()) drop();
+        }
+
+        /**
+         * A child of this JVM watched by handle or pid, that exited but is still a zombie: the JDK's
+         * reaper is about to reap it, and {@code isAlive()} stays true until then. Another process's
+         * zombie counts as exited: its parent may reap it much later, or never.
+         */
+        private static boolean isUnreapedChild(ProcessHandle h) {
+            return h.isAlive() && h.parent().map(ProcessHandle::pid).orElse(-1L) == ProcessHandle.current().pid();
         }
 
         void markExited() {

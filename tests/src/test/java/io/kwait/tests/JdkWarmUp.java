@@ -16,8 +16,8 @@ import java.util.List;
 
 /**
  * The JDK opens some fds once per JVM and keeps them (the virtual-thread pollers, the process
- * launcher's helpers, DNS/loopback setup). Touching each of those paths once before the first
- * test keeps the per-test fd count exact.
+ * launcher's helpers, DNS/loopback setup, the SecureRandom behind JNR's first load). Touching
+ * each of those paths once before the first test keeps the per-test fd count exact.
  */
 final class JdkWarmUp {
     private static boolean done;
@@ -25,6 +25,9 @@ final class JdkWarmUp {
     static synchronized void run() {
         if (done) return;
         done = true;
+        // Probing every backend loads JNR for the native ones; jffi extracts its stub through
+        // File.createTempFile, whose SecureRandom keeps /dev/random and /dev/urandom open.
+        Kernel.backends();
         try (Kernel k = Kernel.open("select")) {
             Process p = new ProcessBuilder("true").redirectErrorStream(true).start();
             p.getOutputStream().close();

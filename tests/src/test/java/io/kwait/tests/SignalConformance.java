@@ -58,9 +58,14 @@ public abstract class SignalConformance extends ResourceConformanceSupport {
         // Close the kernels first, so kwait puts back our safety net, and then ours the original.
         kernel.close();
         if (second != null) second.close();
-        Signal.handle(usr1, usr1Original);
+        // Never put the default action back: USR1's kills the JVM, and a coalesced delivery of this
+        // test may still be on its way. What stays for the rest of the run only counts.
+        Signal.handle(usr1, usr1Original == SignalHandler.SIG_DFL ? LAST_RESORT : usr1Original);
         Signal.handle(winch, winchOriginal);
     }
+
+    /** Stands in for USR1's default action (terminate) once a signal test has run. */
+    private static final SignalHandler LAST_RESORT = s -> { };
 
     /** Sends {@code SIG<name>} to this JVM with kill(1) and waits for kill to finish. */
     private static void kill(Kernel watching, String name) throws Exception {

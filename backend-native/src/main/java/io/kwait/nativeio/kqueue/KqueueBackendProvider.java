@@ -1,0 +1,95 @@
+package io.kwait.nativeio.kqueue;
+
+import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.NioInternals;
+import io.kwait.spi.Availability;
+import io.kwait.spi.Backend;
+import io.kwait.spi.BackendProvider;
+
+import java.io.IOException;
+
+/**
+ * Makes the real {@link KqueueBackend} known to {@code Kernel.open()} through
+ * {@link java.util.ServiceLoader}. Priority 10: on macOS and the BSDs it beats the portable select
+ * backend (priority 0) whenever it is available.
+ *
+ * <p>Available when all of these hold (probed once per JVM, lazily, the result cached):
+ * <ol>
+ *   <li>the OS is one {@link KqueuePlatform#detect()} supports: macOS, FreeBSD, OpenBSD, on a
+ *       64-bit JVM (on Linux the reason names epoll and the simulation);</li>
+ *   <li>JNR loads the C library;</li>
+ *   <li>the JDK exports {@code sun.nio.ch} to kwait: JVM flag {@value NioInternals#ADD_EXPORTS_FLAG}
+ *       (the fd numbers of channels live there);</li>
+ *   <li>{@code kqueue()} works.</li>
+ * </ol>
+ * Otherwise {@link #availability()} names the first that fails and the way out.
+ */
+public final class KqueueBackendProvider implements BackendProvider {
+
+    private static volatile String problem;
+    private static volatile KqueuePlatform platform;
+    private static volatile boolean probed;
+
+    /** Public no-argument constructor, as {@link java.util.ServiceLoader} needs on the class path. */
+    public KqueueBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return KqueueBackend.NAME;
+    }
+
+    @Override
+    public int priority() {
+        return 10;
+    }
+
+    @Override
+    public Availability availability() {
+        probe();
+        String p = problem;
+        return p == null ? Availability.yes() : Availability.no(p);
+    }
+
+    @Override
+    public Backend open() throws IOException {
+        probe();
+        if (problem != null) throw new IllegalStateException("the kqueue backend is not available here: " + problem);
+        return new KqueueBackend(KqueueBackend.NAME, new NativeKqueueBinding(platform));
+    }
+
+    /** Probes once (a race probes twice, with one answer). */
+    private static void probe() {
+        if (probed) return;
+        KqueuePlatform.Detection d = KqueuePlatform.detect();
+        String why = d.problem();
+        if (why == null) why = probeNative(d.platform());
+        platform = d.platform();
+        problem = why;
+        probed = true;
+    }
+
+    private static String probeNative(KqueuePlatform p) {
+        try {
+            String libcProblem = NativeLibC.problem();
+            if (libcProblem != null) return libcProblem;
+            String jdkProblem = NioInternals.problem();
+            if (jdkProblem != null) return jdkProblem;
+            NativeKqueueBinding binding = new NativeKqueueBinding(p);
+            int kq = binding.kqueue();
+            if (kq < 0) {
+                int err = binding.errno();
+                return "kqueue() failed: " + binding.strerror(err) + " (errno " + err + "); use -Dkwait.backend=select";
+            }
+            binding.close(kq);
+            return null;
+        } catch (RuntimeException | LinkageError e) {
+            return "probing kqueue failed (" + e + "); use -Dkwait.backend=select";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KqueueBackendProvider[kqueue, priority 10]";
+    }
+}

@@ -1,0 +1,7 @@
+package io.kwait.nativeio.kqueue;
+
+/** The simulated kqueue with macOS's layout, numbers and process semantics. */
+class SimulatedKqueueMacosTest extends SimulatedKqueueTestBase {
+    @Override
+    KqueuePlatform platform() { return KqueuePlatform.MACOS; }
+}
