@@ -71,6 +71,7 @@ class EpollBackendTest {
 
     @BeforeEach
     void open() throws IOException {
+        assumeTrue(System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux"), "epoll is Linux only");
         backend = new EpollBackend();
     }
 
