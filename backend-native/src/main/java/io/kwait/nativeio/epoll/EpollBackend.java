@@ -96,6 +96,7 @@
  */
 package io.kwait.nativeio.epoll;
 
+import io.kwait.nativeio.NativeSources;
 import io.kwait.nativeio.EpollEventLayout;
 import io.kwait.nativeio.LibC;
 import io.kwait.nativeio.Linux;
@@ -114,7 +115,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -286,7 +286,7 @@ public final class EpollBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        checkInterest(source, interest);
+        NativeSources.checkInterest(source, interest);
         Registration reg = registrationOf(source);
         if (reg != null) {
             if (reg.interest == interest) return; // no syscall for no change
@@ -321,18 +321,6 @@ public final class EpollBackend implements Backend {
         else registerFd(source, interest);
     }
 
-    private static void checkInterest(Source source, int interest) {
-        if (source.kind() == Source.Kind.PROCESS) {
-            if ((interest & ~Interest.EXIT) != 0) {
-                throw new IllegalArgumentException("interest " + Interest.toString(interest) + " does not fit " + source
-                        + ": a process can be watched for EXIT only");
-            }
-        } else if ((interest & ~(Interest.READ | Interest.WRITE)) != 0) {
-            throw new IllegalArgumentException("interest " + Interest.toString(interest) + " does not fit " + source
-                    + ": a file descriptor can be watched for READ and WRITE only (EXIT applies to process sources)");
-        }
-    }
-
     private Registration registrationOf(Source source) {
         Object state = source.backendState();
         if (state == null) return null;
@@ -344,20 +332,7 @@ public final class EpollBackend implements Backend {
     }
 
     private void registerFd(Source source, int interest) throws IOException {
-        SelectableChannel channel = source.channel();
-        int fd;
-        if (channel != null) {
-            if (!channel.isOpen()) throw new ClosedChannelException();
-            if (channel.isBlocking()) {
-                throw new IllegalArgumentException(channel + " is in blocking mode; call configureBlocking(false)"
-                        + " before waiting on it");
-            }
-            checkValidOps(channel, interest);
-            fd = NioInternals.fdOf(channel);
-        } else {
-            fd = source.fd();
-        }
-        if (fd < 0) throw new IllegalArgumentException("negative fd " + fd + " for " + source);
+        int fd = NativeSources.fdToWatch(source, interest);
         if (fd == epfd || fd == eventfd) {
             throw new IllegalArgumentException("fd " + fd + " is this epoll backend's own "
                     + (fd == epfd ? "epoll fd" : "wakeup eventfd") + "; it cannot be waited on");
@@ -374,7 +349,7 @@ public final class EpollBackend implements Backend {
         Registration reg = new Registration(this, source, interest);
         if (e == null) {
             e = new Entry(fd, false);
-            e.noByteCount = channel instanceof ServerSocketChannel;
+            e.noByteCount = source.channel() instanceof ServerSocketChannel;
             e.attach(reg);
             sync(e); // nothing to undo on failure: the entry is not in the table yet
             putEntry(e);
@@ -412,16 +387,6 @@ public final class EpollBackend implements Backend {
         if (err != ENOENT) throw ctlFailure("MOD", e, err);
         e.events = 0; // no item for what the number names now: sync ADDs one, under a new generation
         sync(e);
-    }
-
-    private static void checkValidOps(SelectableChannel channel, int interest) {
-        int valid = channel.validOps();
-        if ((interest & Interest.READ) != 0 && (valid & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) == 0) {
-            throw new IllegalArgumentException(channel + " cannot be read from; watch it for WRITE, or use the other end");
-        }
-        if ((interest & Interest.WRITE) != 0 && (valid & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) == 0) {
-            throw new IllegalArgumentException(channel + " cannot be written to; watch it for READ, or use the other end");
-        }
     }
 
     /** Forgets owners of {@code e} whose channel was closed (their item went with their fd). */

@@ -106,6 +106,7 @@
  */
 package io.kwait.nativeio.kqueue;
 
+import io.kwait.nativeio.NativeSources;
 import io.kwait.nativeio.NativeBuffer;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
@@ -119,7 +120,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.AbstractInterruptibleChannel;
 import java.util.ArrayList;
@@ -361,7 +361,7 @@ public final class KqueueBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        checkInterest(source, interest);
+        NativeSources.checkInterest(source, interest);
         Registration reg = registrationOf(source);
         if (reg == null) {
             if (source.kind() == Source.Kind.PROCESS) registerProcess(source, interest);
@@ -387,18 +387,6 @@ public final class KqueueBackend implements Backend {
         sync(reg.entry, false);
     }
 
-    private static void checkInterest(Source source, int interest) {
-        if (source.kind() == Source.Kind.PROCESS) {
-            if ((interest & ~Interest.EXIT) != 0) {
-                throw new IllegalArgumentException("interest " + Interest.toString(interest) + " does not fit " + source
-                        + ": a process can be watched for EXIT only");
-            }
-        } else if ((interest & ~(Interest.READ | Interest.WRITE)) != 0) {
-            throw new IllegalArgumentException("interest " + Interest.toString(interest) + " does not fit " + source
-                    + ": a file descriptor can be watched for READ and WRITE only (EXIT applies to process sources)");
-        }
-    }
-
     private Registration registrationOf(Source source) {
         Object state = source.backendState();
         if (state == null) return null;
@@ -410,20 +398,7 @@ public final class KqueueBackend implements Backend {
     }
 
     private void registerFd(Source source, int interest) throws IOException {
-        SelectableChannel channel = source.channel();
-        int fd;
-        if (channel != null) {
-            if (!channel.isOpen()) throw new ClosedChannelException();
-            if (channel.isBlocking()) {
-                throw new IllegalArgumentException(channel + " is in blocking mode; call configureBlocking(false)"
-                        + " before waiting on it");
-            }
-            checkValidOps(channel, interest);
-            fd = NioInternals.fdOf(channel);
-        } else {
-            fd = source.fd();
-        }
-        if (fd < 0) throw new IllegalArgumentException("negative fd " + fd + " for " + source);
+        int fd = NativeSources.fdToWatch(source, interest);
         if (fd == kq || fd == wakeRead || fd == wakeWrite) {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
@@ -437,7 +412,7 @@ public final class KqueueBackend implements Backend {
         boolean fresh = e == null;
         if (fresh) {
             e = newEntry(false, fd);
-            e.noByteCount = channel instanceof ServerSocketChannel; // fact 6: data is the backlog there
+            e.noByteCount = source.channel() instanceof ServerSocketChannel; // fact 6: data is the backlog there
             if (fd >= byFd.length) byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
             byFd[fd] = e;
         }
@@ -446,16 +421,6 @@ public final class KqueueBackend implements Backend {
         registrations++;
         // A new owner of a live entry re-sends EV_ADD: the number may name a new file by now (fact 5).
         sync(e, !fresh);
-    }
-
-    private static void checkValidOps(SelectableChannel channel, int interest) {
-        int valid = channel.validOps();
-        if ((interest & Interest.READ) != 0 && (valid & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) == 0) {
-            throw new IllegalArgumentException(channel + " cannot be read from; watch it for WRITE, or use the other end");
-        }
-        if ((interest & Interest.WRITE) != 0 && (valid & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) == 0) {
-            throw new IllegalArgumentException(channel + " cannot be written to; watch it for READ, or use the other end");
-        }
     }
 
     private void forgetClosedChannels(Entry e) {
