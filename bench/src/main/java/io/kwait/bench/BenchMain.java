@@ -106,6 +106,7 @@ public final class BenchMain {
             // Rewrites the report and charts from the rows a run saved (no measuring).
             for (String line : Files.readAllLines(reportFrom, StandardCharsets.UTF_8)) {
                 if (line.startsWith(Row.PREFIX)) m.rows.add(Row.decode(line));
+                if (line.startsWith(LOAD)) m.loads.add(Double.parseDouble(line.substring(LOAD.length()).trim()));
                 if (line.startsWith(META)) {
                     String[] f = line.substring(META.length()).split("\t");
                     m.runDate = f[0];
@@ -131,6 +132,7 @@ public final class BenchMain {
         Files.deleteIfExists(rowsFile());
         runJmh();
         runChildren();
+        noteLoad();
         runDate = java.time.ZonedDateTime.now().format(java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME).replaceAll("\\.\\d+", "");
         runMinutes = (System.nanoTime() - started) / 60e9;
         Files.writeString(rowsFile(), META + runDate + "\t" + runMinutes + "\n", StandardCharsets.UTF_8,
@@ -232,6 +234,7 @@ public final class BenchMain {
             o.forks(2).warmupIterations(3).warmupTime(TimeValue.seconds(1)).measurementIterations(5)
                     .measurementTime(TimeValue.seconds(1));
         }
+        noteLoad();
         long t0 = System.nanoTime();
         OUT.printf(Locale.ROOT, "[jmh] scenarios %s (log: %s)%n", includes.stream().map(s -> s.replaceAll(".*jmh\\\\\\.(\\w+)\\\\.*", "$1")).toList(),
                 work.resolve("jmh.log"));
@@ -337,8 +340,7 @@ public final class BenchMain {
         if (only.contains("5")) {
             for (String which : new String[] {"children", "others"}) {
                 // Starting 1,000 ProcessBuilder children takes ~5 s here: the first exit is scheduled after that.
-                List<String> p = quick ? List.of("count=100", "baseMs=1200", "staggerMs=2")
-                        : List.of("count=1000", which.equals("children") ? "baseMs=7000" : "baseMs=2500", "staggerMs=1");
+                List<String> p = quick ? List.of("count=100", "baseMs=1000", "staggerMs=2") : List.of("count=1000", "baseMs=3000", "staggerMs=3");
                 for (String b : backends) {
                     jobs.add(job("5", "5-kwait", "1g", runs, p, "backend=" + b, "which=" + which, "shape=loop"));
                     jobs.add(job("5", "5-kwait", "1g", runs, p, "backend=" + b, dflt, "which=" + which, "shape=tasks"));
@@ -391,7 +393,33 @@ public final class BenchMain {
         }
     }
 
+    /** The 1-minute load average now (Linux), or NaN. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (Exception e) {
+            return Double.NaN;
+        }
+    }
+
+    /** Load averages seen before each figure: other work on the machine shows up here. */
+    final List<Double> loads = new ArrayList<>();
+
+    void noteLoad() {
+        double l = loadAverage();
+        if (Double.isNaN(l)) return;
+        loads.add(l);
+        try {
+            Files.writeString(rowsFile(), LOAD + l + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // the report will lack it
+        }
+    }
+
+    static final String LOAD = "@LOAD\t";
+
     void runChild(Job j, int run) throws Exception {
+        noteLoad();
         List<String> cmd = childJvm(j.heap());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -92,12 +92,14 @@ final class Charts {
     private void distribution(String sc, String title, java.util.function.Predicate<Report.Fig> which, String name) throws IOException {
         List<Report.Fig> list = report.of(sc, which);
         if (list.isEmpty()) return;
-        XYChart c = new XYChartBuilder().width(1000).height(560).title(title).xAxisTitle("percentile").yAxisTitle("µs (log scale)").build();
+        XYChart c = new XYChartBuilder().width(1000).height(560).title(title).xAxisTitle("percentile (log scale of 1 - p: p90, p99, p99.9 ...)").yAxisTitle("µs (log scale)").build();
         c.getStyler().setYAxisLogarithmic(true);
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        c.getStyler().setYAxisDecimalPattern("#,##0.#");
         c.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
             double p = 100 * (1 - Math.pow(10, -x));
-            return p < 0.5 ? "p0" : String.format(Locale.ROOT, "p%s", new java.text.DecimalFormat("0.###").format(p));
+            int decimals = Math.max(0, Math.min(4, (int) Math.floor(x + 1e-9)));
+            return p < 0.5 ? "p0" : "p" + String.format(Locale.ROOT, "%." + decimals + "f", p);
         });
         for (Report.Fig f : list) {
             double[] s = f.pooled.clone();

@@ -33,12 +33,13 @@ import java.util.concurrent.TimeUnit;
  * which appends "PID EPOCH-NANOS" (CLOCK_REALTIME) to the log and exits; that line is written by
  * the last program the process runs, on its way out, so it is the process's exit time to within
  * the exit path (tens of microseconds). The waiter notes {@code Instant.now()} (the same clock)
- * when it sees the exit. Exit-to-event delay = event time - logged exit time. Exits follow a
- * schedule fixed when the figure starts: process i exits about {@code baseMs + i * staggerMs}
- * after that (its sleep is what is left of that when it is started), so exits arrive one at a
- * time rather than as one herd, and {@code baseMs} exceeds the time it takes to start them all
- * (about 5 ms per ProcessBuilder child here), so every waiter is ready before the first exit;
- * processes that exit before the waiter was ready are counted and reported.
+ * when it sees the exit. Exit-to-event delay = event time - logged exit time. Every process first
+ * waits at a gate (a shared {@code flock} on a file that a helper process holds exclusively while
+ * the processes are started); the gate opens when the waiter is ready, and process i then sleeps
+ * {@code baseMs + i * staggerMs}, so exits arrive one at a time rather than as one herd, and none
+ * before the waiter watches it however slowly the processes were started (starting 1,000
+ * ProcessBuilder children takes ~5 s here, more under load). Processes that exit before the
+ * waiter was ready are still counted and reported.
  *
  * <p>"children": started by this JVM (ProcessBuilder, or NuProcess for its figure).
  * "others": started by a bash launcher (a child of this JVM) that runs them in the background,
@@ -58,6 +59,8 @@ public final class Processes {
         final Path dir;
         final Path log;
         final Path job;
+        final Path gate;
+        final Process gateHolder;
         final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         final int threadsBefore;
         final long startNs;
@@ -72,20 +75,33 @@ public final class Processes {
             dir = Files.createTempDirectory("kwait-bench-proc");
             log = dir.resolve("exits.log");
             job = dir.resolve("job.sh");
-            Files.writeString(job, "sleep \"$1\"\nexec date +\"$$ %s%N\" >> \"$2\"\n");
+            gate = dir.resolve("gate.lock");
+            Files.writeString(gate, "");
+            Files.writeString(job, "flock -s \"$3\" true\nsleep \"$1\"\nexec date +\"$$ %s%N\" >> \"$2\"\n");
+            // The gate: a helper holds an exclusive flock until release() writes a line to it.
+            gateHolder = new ProcessBuilder("flock", "-x", gate.toString(), "sh", "-c", "echo locked; read x")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String ok = new BufferedReader(new InputStreamReader(gateHolder.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            if (!"locked".equals(ok)) throw new IOException("gate: flock did not take the lock: " + ok);
             threadsBefore = threads.getThreadCount();
             threads.resetPeakThreadCount();
             startNs = epochNanos();
         }
 
-        /** The sleep that makes process i exit on schedule, if it starts now. */
+        /** Process i's sleep after the gate opens. */
         String seconds(int i) {
-            double due = (baseMs + i * staggerMs) / 1000.0 - (System.nanoTime() - startNano) / 1e9;
-            return String.format(Locale.ROOT, "%.4f", Math.max(0.01, due));
+            return String.format(Locale.ROOT, "%.4f", (baseMs + i * staggerMs) / 1000.0);
+        }
+
+        /** The waiter is ready: note the time and open the gate. */
+        void ready() throws IOException {
+            readyAt = epochNanos();
+            gateHolder.getOutputStream().write('\n');
+            gateHolder.getOutputStream().flush();
         }
 
         List<String> command(int i) {
-            return List.of("/bin/sh", job.toString(), seconds(i), log.toString());
+            return List.of("/bin/sh", job.toString(), seconds(i), log.toString(), gate.toString());
         }
 
         void saw(long pid) {
@@ -150,7 +166,7 @@ public final class Processes {
     /** Processes that are not children of this JVM: a bash launcher starts them and prints their pids. */
     static List<ProcessHandle> others(Setup s) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("/bin/bash", "-c",
-                "for s in \"$@\"; do /bin/sh \"" + s.job + "\" \"$s\" \"" + s.log + "\" & echo $!; done; echo END; wait", "launcher"));
+                "for s in \"$@\"; do /bin/sh \"" + s.job + "\" \"$s\" \"" + s.log + "\" \"" + s.gate + "\" & echo $!; done; echo END; wait", "launcher"));
         for (int i = 0; i < s.count; i++) cmd.add(s.seconds(i));
         Process launcher = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<ProcessHandle> hs = new ArrayList<>(s.count);
@@ -184,7 +200,7 @@ public final class Processes {
             List<Event> all = exitEvents(procs);
             if (shape.equals("loop")) {
                 List<Event> remaining = new ArrayList<>(all);
-                s.readyAt = epochNanos();
+                s.ready();
                 while (!remaining.isEmpty()) {
                     List<Fired> fired = k.wait(remaining, null);
                     for (Fired f : fired) s.saw((Long) f.attachment());
@@ -198,7 +214,7 @@ public final class Processes {
                         ts.add(Task.spawn(() -> { k.wait(one, null); s.saw((Long) e.attachment()); return null; }));
                     }
                     Task.yieldNow();
-                    s.readyAt = epochNanos();
+                    s.ready();
                     for (Task<Void> t : ts) t.join();
                     return null;
                 });
@@ -243,7 +259,7 @@ public final class Processes {
                 }));
             }
         }
-        s.readyAt = epochNanos();
+        s.ready();
         for (Thread t : ts) t.join();
         String label = which.equals("children") ? "a thread per process in Process.waitFor()" : "a thread per pid in ProcessHandle.onExit().get()";
         return List.of(s.row("threads-" + which, label, "peer", "").put("which", which));
@@ -259,7 +275,7 @@ public final class Processes {
         } else {
             for (ProcessHandle h : others(s)) h.onExit().thenRun(() -> { s.saw(h.pid()); all.countDown(); });
         }
-        s.readyAt = epochNanos();
+        s.ready();
         all.await();
         return List.of(s.row("onexit-" + which, (which.equals("children") ? "Process" : "ProcessHandle") + ".onExit() futures", "peer", "")
                 .put("which", which));
@@ -286,7 +302,7 @@ public final class Processes {
             });
             ps.add(pb.start());
         }
-        s.readyAt = epochNanos();
+        s.ready();
         if (!all.await(120, TimeUnit.SECONDS)) throw new IllegalStateException("NuProcess: not every exit was reported");
         return List.of(s.row("nuprocess-children", "NuProcess " + mavenVersion("com.zaxxer", "nuprocess") + " onExit callbacks",
                 "peer", "").put("which", "children"));

@@ -251,6 +251,14 @@ public final class Report {
         md.append("| JDK | ").append(System.getProperty("java.vm.vendor")).append(' ').append(Runtime.version()).append(" (").append(System.getProperty("java.home")).append(") |\n");
         md.append("| CPU | ").append(cpu).append(", ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs visible to the JVM |\n");
         md.append("| kernel | ").append(BenchMain.runCommand("uname", "-r")).append(" (").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch")).append(") |\n");
+        if (!main.loads.isEmpty()) {
+            double[] l = main.loads.stream().mapToDouble(Double::doubleValue).toArray();
+            int cpus = Runtime.getRuntime().availableProcessors();
+            md.append(String.format(Locale.ROOT, "| load average (1 min) before each figure | min %.2f, median %.2f, max %.2f on %d CPUs "
+                    + "(includes this run's own work: a measuring JVM with two busy threads adds about 2, and scenario 5 starts 1,000 processes at once, "
+                    + "which lifts the average for a minute or two; much more than that means other work shared the machine)%s |%n",
+                    Stats.min(l), Stats.median(l), Stats.max(l), cpus, ""));
+        }
         md.append("| open-file limit | ").append(BenchMain.runCommand("sh", "-c", "ulimit -n")).append(" |\n");
         StringBuilder bk = new StringBuilder();
         for (Kernel.BackendInfo b : main.installed) {
@@ -324,7 +332,7 @@ public final class Report {
                 + (q ? "- Quick mode: 1 JVM per figure, 300 ms warm-up, 3 batches of 100 ms; JMH 1 fork × 2 × 300 ms; 20,000 timers for 6 (schedule/cancel), 1,000 for 6 (lateness), 1,000 samples for 7, 100 processes for 5, 20,000 waiters for 8.\n"
                         : "- JMH (scenarios 1, 2, 6 schedule/cancel): average time, 2 forks × (3 × 1 s warm-up + 5 × 1 s measurement), forks with `-Xms2g -Xmx2g`; median, min and max of the 10 measured iterations. Threaded figures time a batch of round trips per invocation (50,000; 2,000–5,000 for platform threads), including the start of the two threads or tasks.\n"
                         + "- Scenario harness (3a, 3b, 4): a fresh JVM per figure and run (`-Xms1g -Xmx1g`), 2 runs; the batch is sized to ~400 ms during a 2 s warm-up, then 8 timed batches; median, min and max over all batches of both runs.\n"
-                        + "- Distributions (5, 6 lateness, 7): a fresh JVM per figure and run, 2 runs; each run's percentiles, then the median over runs; `max` is the worst run's maximum. 7: 20,000 samples per run after 2,000 warm-up samples; 6: 10,000 timers per run; 5: 1,000 processes per run.\n"
+                        + "- Distributions (5, 6 lateness, 7): a fresh JVM per figure and run, 2 runs; each run's percentiles, then the median over runs; `max` is the worst run's maximum. 7: 20,000 samples per run after 2,000 warm-up samples; 6: 10,000 timers per run; 5: 1,000 processes per run, exits 3 ms apart (each exit costs the VM ~2 ms of CPU: a fork and an exec of `date`).\n"
                         + "- Memory (8): 100,000 waiters, used heap after `System.gc()` before and after parking them, 3 runs (`-Xms3g -Xmx3g`).\n"
                         + "- Scheduler strands: kwait tasks run on the *continuation* strand when the JVM exports `jdk.internal.vm`, else on the *virtual* strand. 1, 2, 3a, 3b, 7 and 8 measure both; 4, 5 (task shape) and 6 (lateness) the continuation strand only.\n")
                 + "- \"kwait *backend*\" rows run on every backend `Kernel.backends()` reports available (test doubles excluded).\n\n";
@@ -391,7 +399,7 @@ public final class Report {
         List<Fig> list = of("5");
         if (list.isEmpty()) return;
         md.append("## 5. Waiting for 1,000 exiting processes\n\n");
-        md.append("Each process runs `sh job.sh SECONDS LOG`: it sleeps (staggered: base + i × stagger, so exits come one by one), then `exec`s `date`, "
+        md.append("Each process runs `sh job.sh SECONDS LOG GATE`: it waits at a gate (a shared `flock` that a helper holds until the waiter is ready), sleeps (staggered: base + i × stagger, so exits come one by one), then `exec`s `date`, "
                 + "which appends its pid and CLOCK_REALTIME to a log as the last thing the process does. The waiter notes `Instant.now()` (same clock) when it sees the exit. "
                 + "Exit-to-event delay = event time − logged exit time (so it includes the process's own exit path, a few tens of µs). "
                 + "*children*: started by this JVM (ProcessBuilder; NuProcess starts its own). *others*: started in the background by a bash launcher that prints their pids and reaps them. "
