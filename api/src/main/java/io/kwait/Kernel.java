@@ -610,6 +610,11 @@ public final class Kernel implements AutoCloseable {
             return h.isAlive() && h.parent().map(ProcessHandle::pid).orElse(-1L) == ProcessHandle.current().pid();
         }
 
+        /** Whether the JDK says the process is no longer alive (it checks the start time against pid reuse). */
+        boolean isGone() {
+            return process != null ? !process.isAlive() : !handle.isAlive();
+        }
+
         void markExited() {
             exited = true;
             if (process != null) {
@@ -647,8 +652,10 @@ public final class Kernel implements AutoCloseable {
         } else if (w.handle == null) {
             w.handle = (ProcessHandle) e.resource;
         }
-        // Seen here first (before the relay's notice): exitObserved also fires the waits already subscribed.
-        if (!w.exited && (w.process != null ? !w.process.isAlive() : !w.handle.isAlive())) w.exitObserved();
+        // Asked on every wait, even with a watch armed: its notice may still be on its way, and an
+        // exited process must fire at once. Seen here first, exitObserved also fires the waits
+        // already subscribed.
+        if (!w.exited && w.isGone()) w.exitObserved();
         if (w.exited) {
             call.fire(i, w.fired(e));
             if (w.subs.isEmpty()) w.drop();
@@ -668,7 +675,7 @@ public final class Kernel implements AutoCloseable {
                     w.nativeArmed = true;
                     // It may have died (and its pid been reused) between the liveness check and the
                     // native watch; the JDK's handle checks the start time, so ask it again now.
-                    if (w.process != null ? !w.process.isAlive() : !w.handle.isAlive()) w.exitObserved();
+                    if (w.isGone()) w.exitObserved();
                 } catch (IOException | IllegalArgumentException ex) {
                     LOG.log(System.Logger.Level.DEBUG, "kwait: native exit watch refused for pid " + e.number + ", using the relay", ex);
                     w.nativeFailed = true;
@@ -775,16 +782,20 @@ public final class Kernel implements AutoCloseable {
             void changed() {
                 post(() -> {
                     int s = chan.readiness(recv);
-                    if (s != Chan.NOT_READY) call.fire(i, new Fired(e, s == Chan.READY_CLOSED ? Fired.EOF : 0, 0, null, null, false));
+                    if (s != Chan.NOT_READY) call.fire(i, chanFired(e, s));
                 });
             }
         };
         int state = chan.watchUnlessReady(w);
         if (state != Chan.NOT_READY) {
-            call.fire(i, new Fired(e, state == Chan.READY_CLOSED ? Fired.EOF : 0, 0, null, null, false));
+            call.fire(i, chanFired(e, state));
             return;
         }
         call.undo.add(() -> chan.removeWatcher(w));
+    }
+
+    private static Fired chanFired(Event e, int readiness) {
+        return new Fired(e, readiness == Chan.READY_CLOSED ? Fired.EOF : 0, 0, null, null, false);
     }
 
     // ---------------------------------------------------------------- completion stages
