@@ -1,5 +1,7 @@
 package io.kwait;
 
+import io.kwait.core.ChanHome;
+import io.kwait.core.Suspension;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,24 +41,14 @@ import java.util.concurrent.CancellationException;
  * @param <T> the message type
  */
 public final class Chan<T> implements Iterable<T> {
-    static final int NOT_READY = 0, READY = 1, READY_CLOSED = 2;
-
-    /** Something (a kernel wait) that wants to hear when this channel may have become ready. */
-    abstract static class Watcher {
-        final boolean recv;
-
-        Watcher(boolean recv) { this.recv = recv; }
-
-        /** Called outside the channel's lock, from any thread. */
-        abstract void changed();
-    }
+    private static final int NOT_READY = ChanHome.NOT_READY, READY = ChanHome.READY, READY_CLOSED = ChanHome.READY_CLOSED;
 
     private final Object lock = new Object();
     private final int capacity;
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
-    private final ArrayDeque<Node> receivers = new ArrayDeque<>();
-    private final ArrayDeque<Node> senders = new ArrayDeque<>();
-    private final List<Watcher> watchers = new ArrayList<>();
+    private final ArrayDeque<Suspension> receivers = new ArrayDeque<>();
+    private final ArrayDeque<Suspension> senders = new ArrayDeque<>();
+    private final List<ChanHome.Watcher> watchers = new ArrayList<>();
     private boolean closed;
 
     private Chan(int capacity) { this.capacity = capacity; }
@@ -92,42 +84,42 @@ public final class Chan<T> implements Iterable<T> {
      */
     public void send(T message) throws InterruptedException {
         Objects.requireNonNull(message, "message: channels do not carry null");
-        Node node;
-        Node toWake = null;
-        List<Watcher> notify;
+        Suspension node;
+        Suspension toWake = null;
+        List<ChanHome.Watcher> notify;
         synchronized (lock) {
             if (closed) throw new ChanClosedException("send on a closed channel");
-            Node r = receivers.poll();
+            Suspension r = receivers.poll();
             if (r != null) {
-                r.item = message;
-                r.outcome = Node.COMPLETED;
+                r.item(message);
+                r.outcome(Suspension.COMPLETED);
                 toWake = r;
                 node = null;
             } else if (buffer.size() < capacity) {
                 buffer.add(message);
                 node = null;
             } else {
-                node = new Node();
-                node.item = message;
+                node = new Suspension();
+                node.item(message);
                 senders.add(node);
             }
             notify = watchersFor(true); // a buffered message or a waiting sender makes RECV ready
         }
         if (toWake != null) toWake.wake();
-        fire(notify);
+        notifyWatchers(notify);
         if (node == null) return;
         try {
             node.await();
         } catch (InterruptedException | TaskCancelledException e) {
             synchronized (lock) {
-                if (node.outcome == Node.PENDING) {
+                if (node.outcome() == Suspension.PENDING) {
                     senders.remove(node);
                     throw e;
                 }
             }
             keepInterrupt(e);
         }
-        if (node.outcome == Node.CLOSED) throw new ChanClosedException("channel closed before the message was received");
+        if (node.outcome() == Suspension.CLOSED) throw new ChanClosedException("channel closed before the message was received");
     }
 
     /**
@@ -139,36 +131,36 @@ public final class Chan<T> implements Iterable<T> {
      */
     @SuppressWarnings("unchecked")
     public T receive() throws InterruptedException {
-        Node node;
-        List<Watcher> waiting;
+        Suspension node;
+        List<ChanHome.Watcher> waiting;
         synchronized (lock) {
             Object[] out = new Object[1];
-            Node woken = takeLocked(out);
+            Suspension woken = takeLocked(out);
             if (out[0] != null) {
-                List<Watcher> notify = watchersFor(false);
+                List<ChanHome.Watcher> notify = watchersFor(false);
                 if (woken != null) woken.wake();
-                fire(notify);
+                notifyWatchers(notify);
                 return (T) out[0];
             }
             if (closed) throw new ChanClosedException("receive on a closed and drained channel");
-            node = new Node();
+            node = new Suspension();
             receivers.add(node);
             waiting = watchersFor(false); // a waiting receiver makes SEND ready on a rendezvous channel
         }
-        fire(waiting);
+        notifyWatchers(waiting);
         try {
             node.await();
         } catch (InterruptedException | TaskCancelledException e) {
             synchronized (lock) {
-                if (node.outcome == Node.PENDING) {
+                if (node.outcome() == Suspension.PENDING) {
                     receivers.remove(node);
                     throw e;
                 }
             }
             keepInterrupt(e);
         }
-        if (node.outcome == Node.CLOSED) throw new ChanClosedException("receive on a closed and drained channel");
-        return (T) node.item;
+        if (node.outcome() == Suspension.CLOSED) throw new ChanClosedException("receive on a closed and drained channel");
+        return (T) node.item();
     }
 
     /**
@@ -179,14 +171,14 @@ public final class Chan<T> implements Iterable<T> {
      */
     public boolean trySend(T message) {
         Objects.requireNonNull(message, "message: channels do not carry null");
-        Node toWake = null;
-        List<Watcher> notify;
+        Suspension toWake = null;
+        List<ChanHome.Watcher> notify;
         synchronized (lock) {
             if (closed) throw new ChanClosedException("send on a closed channel");
-            Node r = receivers.poll();
+            Suspension r = receivers.poll();
             if (r != null) {
-                r.item = message;
-                r.outcome = Node.COMPLETED;
+                r.item(message);
+                r.outcome(Suspension.COMPLETED);
                 toWake = r;
             } else if (buffer.size() < capacity) {
                 buffer.add(message);
@@ -196,7 +188,7 @@ public final class Chan<T> implements Iterable<T> {
             notify = watchersFor(true);
         }
         if (toWake != null) toWake.wake();
-        fire(notify);
+        notifyWatchers(notify);
         return true;
     }
 
@@ -209,35 +201,35 @@ public final class Chan<T> implements Iterable<T> {
     @SuppressWarnings("unchecked")
     public Optional<T> tryReceive() {
         Object[] out = new Object[1];
-        Node woken;
-        List<Watcher> notify = null;
+        Suspension woken;
+        List<ChanHome.Watcher> notify = null;
         synchronized (lock) {
             woken = takeLocked(out);
             if (out[0] != null) notify = watchersFor(false);
         }
         if (woken != null) woken.wake();
-        if (notify != null) fire(notify);
+        if (notify != null) notifyWatchers(notify);
         return Optional.ofNullable((T) out[0]);
     }
 
     /** Takes the next message into out[0]; returns a sender to wake whose message moved in. Under lock. */
-    private Node takeLocked(Object[] out) {
+    private Suspension takeLocked(Object[] out) {
         T head = buffer.poll();
         if (head != null) {
             out[0] = head;
-            Node s = senders.poll();
+            Suspension s = senders.poll();
             if (s != null) {
-                @SuppressWarnings("unchecked") T m = (T) s.item;
+                @SuppressWarnings("unchecked") T m = (T) s.item();
                 buffer.add(m);
-                s.outcome = Node.COMPLETED;
+                s.outcome(Suspension.COMPLETED);
                 return s;
             }
             return null;
         }
-        Node s = senders.poll();
+        Suspension s = senders.poll();
         if (s != null) {
-            out[0] = s.item;
-            s.outcome = Node.COMPLETED;
+            out[0] = s.item();
+            s.outcome(Suspension.COMPLETED);
             return s;
         }
         return null;
@@ -247,19 +239,19 @@ public final class Chan<T> implements Iterable<T> {
      * Closes the channel: no more sends; receivers drain what was sent. Idempotent.
      */
     public void close() {
-        List<Node> toWake = new ArrayList<>();
-        List<Watcher> notify;
+        List<Suspension> toWake = new ArrayList<>();
+        List<ChanHome.Watcher> notify;
         synchronized (lock) {
             if (closed) return;
             closed = true;
-            for (Node n : receivers) { n.outcome = Node.CLOSED; toWake.add(n); }
+            for (Suspension n : receivers) { n.outcome(Suspension.CLOSED); toWake.add(n); }
             receivers.clear();
-            for (Node n : senders) { n.outcome = Node.CLOSED; toWake.add(n); }
+            for (Suspension n : senders) { n.outcome(Suspension.CLOSED); toWake.add(n); }
             senders.clear();
             notify = new ArrayList<>(watchers);
         }
-        for (Node n : toWake) n.wake();
-        fire(notify);
+        for (Suspension n : toWake) n.wake();
+        notifyWatchers(notify);
     }
 
     /**
@@ -318,7 +310,7 @@ public final class Chan<T> implements Iterable<T> {
      * Adds {@code w} unless the channel is ready already, atomically (a check and an add under two
      * lock holds would lose a send landing between them). Returns the readiness found.
      */
-    int watchUnlessReady(Watcher w) {
+    int watchUnlessReady(ChanHome.Watcher w) {
         synchronized (lock) {
             int state = readiness(w.recv);
             if (state == NOT_READY) watchers.add(w);
@@ -326,19 +318,19 @@ public final class Chan<T> implements Iterable<T> {
         }
     }
 
-    void removeWatcher(Watcher w) { synchronized (lock) { watchers.remove(w); } }
+    void removeWatcher(ChanHome.Watcher w) { synchronized (lock) { watchers.remove(w); } }
 
     /** Watchers to tell after a change: RECV watchers after something arrived, SEND watchers after something left. Under lock. */
-    private List<Watcher> watchersFor(boolean arrived) {
+    private List<ChanHome.Watcher> watchersFor(boolean arrived) {
         if (watchers.isEmpty()) return null;
-        List<Watcher> l = new ArrayList<>(watchers.size());
-        for (Watcher w : watchers) if (w.recv == arrived) l.add(w);
+        List<ChanHome.Watcher> l = new ArrayList<>(watchers.size());
+        for (ChanHome.Watcher w : watchers) if (w.recv == arrived) l.add(w);
         return l;
     }
 
-    private static void fire(List<Watcher> l) {
+    private static void notifyWatchers(List<ChanHome.Watcher> l) {
         if (l == null) return;
-        for (Watcher w : l) w.changed();
+        for (ChanHome.Watcher w : l) w.changed();
     }
 
     private static void keepInterrupt(Exception e) {

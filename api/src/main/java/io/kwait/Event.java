@@ -1,12 +1,14 @@
 package io.kwait;
 
+import io.kwait.core.Access;
+import io.kwait.core.FdHome;
+import io.kwait.core.ProcessHome;
+import io.kwait.core.SignalHome;
+import io.kwait.core.TimerHome;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -39,29 +41,18 @@ public final class Event {
         /** A {@link CompletionStage}. */ STAGE
     }
 
-    /** Signals the JVM keeps for itself, with the reason, refused at construction. */
-    private static final java.util.Map<String, String> RESERVED_SIGNALS = java.util.Map.of(
-            "QUIT", "the JVM uses SIGQUIT to print thread dumps and never lets it be handled",
-            "KILL", "SIGKILL cannot be caught by any process",
-            "STOP", "SIGSTOP cannot be caught by any process",
-            "FPE", "the JVM uses SIGFPE internally",
-            "ILL", "the JVM uses SIGILL internally",
-            "SEGV", "the JVM uses SIGSEGV internally",
-            "BUS", "the JVM uses SIGBUS for memory-access errors");
+    static {
+        Access.install(new Bridge());
+    }
 
-    /** Signals that may be named; others are refused with the list. */
-    static final Set<String> KNOWN_SIGNALS = Set.of(
-            "HUP", "INT", "TERM", "USR1", "USR2", "CHLD", "WINCH", "ALRM", "CONT", "TSTP", "TTIN",
-            "TTOU", "PIPE", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "IO", "PWR", "SYS", "TRAP", "ABRT", "INFO");
+    private final Kind kind;
+    private final Filter filter;
+    private final Object resource;        // channel, Process/ProcessHandle, Task, Chan, CompletionStage, signal name, Instant
+    private final long number;            // fd, pid, or delay/period in nanos
+    private final Object attachment;
+    private final TimerHome.Schedule every; // only for TIMER_EVERY
 
-    final Kind kind;
-    final Filter filter;
-    final Object resource;        // channel, Process/ProcessHandle, Task, Chan, CompletionStage, signal name, Instant
-    final long number;            // fd, pid, or duration/period in nanos
-    final Object attachment;
-    final EverySchedule every;    // only for TIMER_EVERY
-
-    private Event(Kind kind, Filter filter, Object resource, long number, Object attachment, EverySchedule every) {
+    private Event(Kind kind, Filter filter, Object resource, long number, Object attachment, TimerHome.Schedule every) {
         this.kind = kind;
         this.filter = filter;
         this.resource = resource;
@@ -78,10 +69,7 @@ public final class Event {
      */
     public static Event readable(SelectableChannel channel) {
         Objects.requireNonNull(channel, "channel");
-        if ((channel.validOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) == 0) {
-            throw new IllegalArgumentException(channel.getClass().getSimpleName()
-                    + " is never readable (it is a write-only channel); wait for Event.writable(...) instead");
-        }
+        FdHome.checkReadable(channel);
         return new Event(Kind.CHANNEL, Filter.READ, channel, -1, null, null);
     }
 
@@ -91,10 +79,7 @@ public final class Event {
      */
     public static Event writable(SelectableChannel channel) {
         Objects.requireNonNull(channel, "channel");
-        if ((channel.validOps() & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) == 0) {
-            throw new IllegalArgumentException(channel.getClass().getSimpleName()
-                    + " is never writable (it is a read-only channel); wait for Event.readable(...) instead");
-        }
+        FdHome.checkWritable(channel);
         return new Event(Kind.CHANNEL, Filter.WRITE, channel, -1, null, null);
     }
 
@@ -104,17 +89,12 @@ public final class Event {
      * pollable.
      */
     public static Event readable(int fd) {
-        return new Event(Kind.FD, Filter.READ, null, checkFd(fd), null, null);
+        return new Event(Kind.FD, Filter.READ, null, FdHome.checkFd(fd), null, null);
     }
 
     /** A raw file descriptor is writable. See {@link #readable(int)}. */
     public static Event writable(int fd) {
-        return new Event(Kind.FD, Filter.WRITE, null, checkFd(fd), null, null);
-    }
-
-    private static int checkFd(int fd) {
-        if (fd < 0) throw new IllegalArgumentException("fd must be >= 0, got " + fd);
-        return fd;
+        return new Event(Kind.FD, Filter.WRITE, null, FdHome.checkFd(fd), null, null);
     }
 
     // ---------------------------------------------------------------- processes
@@ -144,9 +124,7 @@ public final class Event {
      *                                  exited, build the event from a {@link ProcessHandle} taken while it lived
      */
     public static Event exit(long pid) {
-        ProcessHandle handle = ProcessHandle.of(pid).orElseThrow(() -> new IllegalArgumentException(
-                "no process with pid " + pid + "; if it may already have exited, build the event with "
-                        + "Event.exit(ProcessHandle) from a handle taken while it was alive"));
+        ProcessHandle handle = ProcessHome.handleOf(pid);
         return new Event(Kind.PROCESS, Filter.EXIT, handle, pid, null, null);
     }
 
@@ -158,8 +136,7 @@ public final class Event {
      */
     public static Event after(Duration delay) {
         Objects.requireNonNull(delay, "delay");
-        if (delay.isNegative()) throw new IllegalArgumentException("negative delay " + delay + "; use Duration.ZERO to fire at once");
-        return new Event(Kind.TIMER_AFTER, Filter.EXPIRE, null, saturatedNanos(delay), null, null);
+        return new Event(Kind.TIMER_AFTER, Filter.EXPIRE, null, TimerHome.delayNanos(delay), null, null);
     }
 
     /**
@@ -179,16 +156,7 @@ public final class Event {
      */
     public static Event every(Duration period) {
         Objects.requireNonNull(period, "period");
-        if (period.isNegative() || period.isZero()) throw new IllegalArgumentException("period must be positive, got " + period);
-        return new Event(Kind.TIMER_EVERY, Filter.EXPIRE, null, saturatedNanos(period), null, new EverySchedule());
-    }
-
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Long.MAX_VALUE;
-        }
+        return new Event(Kind.TIMER_EVERY, Filter.EXPIRE, null, TimerHome.periodNanos(period), null, new TimerHome.Schedule());
     }
 
     // ---------------------------------------------------------------- signals
@@ -203,17 +171,7 @@ public final class Event {
      */
     public static Event signal(String name) {
         Objects.requireNonNull(name, "name");
-        String n = name.toUpperCase(Locale.ROOT);
-        if (n.startsWith("SIG")) n = n.substring(3);
-        String why = RESERVED_SIGNALS.get(n);
-        if (why != null) {
-            throw new IllegalArgumentException("signal " + n + " cannot be waited for: " + why
-                    + "; choose another signal such as USR1, TERM or HUP");
-        }
-        if (!KNOWN_SIGNALS.contains(n)) {
-            throw new IllegalArgumentException("unknown signal name '" + name + "'; known: " + new java.util.TreeSet<>(KNOWN_SIGNALS));
-        }
-        return new Event(Kind.SIGNAL, Filter.SIGNAL, n, 0, null, null);
+        return new Event(Kind.SIGNAL, Filter.SIGNAL, SignalHome.canonicalName(name), 0, null, null);
     }
 
     // ---------------------------------------------------------------- tasks, channels, stages
@@ -253,7 +211,7 @@ public final class Event {
     /** A copy of this event that carries {@code attachment}, handed back by {@link Fired#attachment()}. */
     public Event withAttachment(Object attachment) {
         return new Event(kind, filter, resource, number, attachment,
-                kind == Kind.TIMER_EVERY ? new EverySchedule() : null);
+                kind == Kind.TIMER_EVERY ? new TimerHome.Schedule() : null);
     }
 
     /** The resource kind. */
@@ -271,7 +229,7 @@ public final class Event {
      */
     public Object resource() { return resource; }
 
-    /** The fd for {@link Kind#FD}, the pid for {@link Kind#PROCESS}, otherwise -1. */
+    /** The fd for {@link Kind#FD}, otherwise -1 (a channel's fd is not exposed by the JDK). */
     public long fd() { return kind == Kind.FD ? number : -1; }
 
     /** The pid for {@link Kind#PROCESS}, otherwise -1. */
@@ -297,9 +255,7 @@ public final class Event {
         return filter + "(" + what + (attachment != null ? ", " + attachment : "") + ")";
     }
 
-    /** The schedule of a periodic timer; touched only by the kernel thread that waits on it. */
-    static final class EverySchedule {
-        boolean started;
-        long nextDue;
-    }
+    long number() { return number; }
+
+    TimerHome.Schedule schedule() { return every; }
 }

@@ -1,5 +1,6 @@
 package io.kwait;
 
+import io.kwait.core.Access;
 import java.util.OptionalInt;
 
 /**
@@ -8,7 +9,7 @@ import java.util.OptionalInt;
  * value: {@link #data()} is kevent's {@code data}; the typed accessors say what it means per filter.
  */
 public final class Fired {
-    static final int EOF = 1, ERROR = 2;
+    private static final int EOF = Access.EOF, ERROR = Access.ERROR;
 
     private final Event event;
     private final int flags;
@@ -30,10 +31,10 @@ public final class Fired {
     public Event event() { return event; }
 
     /** The event's filter. */
-    public Filter filter() { return event.filter; }
+    public Filter filter() { return event.filter(); }
 
     /** The event's attachment. */
-    public Object attachment() { return event.attachment; }
+    public Object attachment() { return event.attachment(); }
 
     /**
      * End of the resource: the peer hung up (where the backend can tell), or the channel is closed
@@ -63,7 +64,7 @@ public final class Fired {
 
     /** Expirations (EXPIRE) or deliveries (SIGNAL) since it last fired; 1 for other filters. */
     public long count() {
-        return event.filter == Filter.EXPIRE || event.filter == Filter.SIGNAL ? data : 1;
+        return event.filter() == Filter.EXPIRE || event.filter() == Filter.SIGNAL ? data : 1;
     }
 
     /**
@@ -81,7 +82,7 @@ public final class Fired {
         StringBuilder sb = new StringBuilder("Fired[").append(event);
         if (isEof()) sb.append(" EOF");
         if (isError()) sb.append(" ERROR ").append(error);
-        switch (event.filter) {
+        switch (event.filter()) {
             case EXIT -> sb.append(" status=").append(statusKnown ? String.valueOf(data) : "unknown");
             case EXPIRE, SIGNAL -> sb.append(" count=").append(data);
             case DONE -> { if (!isError()) sb.append(" result=").append(result); }

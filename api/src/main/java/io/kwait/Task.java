@@ -1,12 +1,11 @@
 package io.kwait;
 
+import io.kwait.core.TaskCore;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A cooperative task of a {@link Scheduler}: straight-line code in which {@link Kernel#wait},
@@ -28,42 +27,15 @@ import java.util.concurrent.locks.LockSupport;
  * on {@code System.err}. Cancellation ({@link #cancel()}) makes the task leave its current wait at
  * once with {@link TaskCancelledException}, releasing what that wait registered.
  *
- * <p>Maintainers: a task runs either as a {@code jdk.internal.vm.Continuation} driven by the
- * scheduler's thread (when the JVM exports it), or on its own virtual thread of which only the
- * holder of the scheduler's baton runs (see {@link Scheduler}).
+ * <p>Maintainers: this is a handle; the state is an {@code io.kwait.core.TaskCore}, run by one of
+ * the two strands (see {@link Scheduler}).
  *
  * @param <T> the result type
  */
 public final class Task<T> {
-    private static final ThreadLocal<Task<?>> CURRENT = new ThreadLocal<>();
+    final TaskCore core;
 
-    final Scheduler scheduler;
-    private final long id;
-    private final String name;
-    private final Callable<T> body;
-    final TaskScope scope;
-    Thread thread;
-    boolean started;
-    /** The scheduler's baton: true when this task may run. */
-    volatile boolean baton;
-    /** The node this task is suspended on, or null when runnable/running. Owner thread only. */
-    Node parkedOn;
-    boolean uncancellable;
-    volatile boolean cancelRequested;
-    private volatile boolean done;
-    private T result;
-    private Throwable failure;
-    /** Someone took the outcome (join, DONE event, scope): a failure then needs no report. */
-    volatile boolean observed;
-    private final List<Object> waiters = new ArrayList<>(1); // Node (join) or Runnable (DONE callbacks)
-
-    Task(Scheduler scheduler, long id, String name, Callable<T> body, TaskScope scope) {
-        this.scheduler = scheduler;
-        this.id = id;
-        this.name = name;
-        this.body = body;
-        this.scope = scope;
-    }
+    Task(TaskCore core) { this.core = core; }
 
     // ---------------------------------------------------------------- static API
 
@@ -80,12 +52,12 @@ public final class Task<T> {
     /** Like {@link #spawn(Callable)}, with a name shown in thread dumps and reports. */
     public static <T> Task<T> spawn(String name, Callable<T> body) {
         Objects.requireNonNull(body, "body");
-        Task<?> me = currentOrNull();
+        TaskCore me = TaskCore.current();
         if (me == null) {
             throw new IllegalStateException("Task.spawn called outside a task; use Scheduler.run(kernel, body) to start one, "
                     + "or scheduler.spawn(body) from another thread");
         }
-        return me.scheduler.spawn(name, body);
+        return me.scheduler.handle().spawn(name, body);
     }
 
     /**
@@ -94,15 +66,13 @@ public final class Task<T> {
      * @throws IllegalStateException the caller is not a task; {@link #inTask()} tells first
      */
     public static Task<?> current() {
-        Task<?> t = CURRENT.get();
+        TaskCore t = TaskCore.current();
         if (t == null) throw new IllegalStateException("not inside a kwait task");
-        return t;
+        return t.handle();
     }
 
     /** Whether the calling code runs in a kwait task. */
-    public static boolean inTask() { return CURRENT.get() != null; }
-
-    static Task<?> currentOrNull() { return CURRENT.get(); }
+    public static boolean inTask() { return TaskCore.current() != null; }
 
     /**
      * Lets every other runnable task of this scheduler run once, then continues. Outside a task,
@@ -111,14 +81,14 @@ public final class Task<T> {
      * @throws TaskCancelledException the task was cancelled
      */
     public static void yieldNow() {
-        Task<?> me = currentOrNull();
+        TaskCore me = TaskCore.current();
         if (me == null) {
             Thread.yield();
             return;
         }
-        if (me.cancelRequested && !me.uncancellable) throw me.cancelledException();
-        me.scheduler.yieldTask(me);
-        if (me.cancelRequested) throw me.cancelledException();
+        if (me.isCancelRequested() && !me.isUncancellable()) throw me.cancelledException();
+        me.yieldNow();
+        if (me.isCancelRequested()) throw me.cancelledException();
     }
 
     /**
@@ -128,30 +98,30 @@ public final class Task<T> {
     public static void sleep(Duration d) throws InterruptedException {
         Objects.requireNonNull(d, "duration");
         if (d.isNegative()) throw new IllegalArgumentException("negative sleep " + d);
-        Task<?> me = currentOrNull();
+        TaskCore me = TaskCore.current();
         if (me == null) {
             Thread.sleep(d);
             return;
         }
-        me.scheduler.kernel.wait(List.of(Event.after(d)), null);
+        me.scheduler.handle().kernel().wait(List.of(Event.after(d)), null);
     }
 
     // ---------------------------------------------------------------- instance API
 
     /** Sequential id within the scheduler, from 1 (the root task). */
-    public long id() { return id; }
+    public long id() { return core.id; }
 
     /** The task's name. */
-    public String name() { return name; }
+    public String name() { return core.name; }
 
     /** The scheduler it belongs to. */
-    public Scheduler scheduler() { return scheduler; }
+    public Scheduler scheduler() { return core.scheduler.handle(); }
 
     /** Whether it finished: returned, threw, or was cancelled. */
-    public boolean isDone() { return done; }
+    public boolean isDone() { return core.isDone(); }
 
     /** Whether it finished because it was cancelled. */
-    public boolean isCancelled() { return done && failure instanceof TaskCancelledException; }
+    public boolean isCancelled() { return core.isDone() && core.failure() instanceof TaskCancelledException; }
 
     /**
      * Waits for the task to finish and returns its value. Suspends only the calling task; from a
@@ -162,28 +132,9 @@ public final class Task<T> {
      * @throws InterruptedException   the calling plain thread was interrupted
      * @throws IllegalStateException  a task joins itself
      */
+    @SuppressWarnings("unchecked")
     public T join() throws InterruptedException, ExecutionException {
-        if (!done) {
-            if (currentOrNull() == this) throw new IllegalStateException("a task cannot join itself");
-            Node node = new Node();
-            synchronized (waiters) {
-                if (!done) waiters.add(node);
-            }
-            if (!done) {
-                try {
-                    node.await();
-                } catch (InterruptedException | TaskCancelledException e) {
-                    synchronized (waiters) { waiters.remove(node); }
-                    if (!done) throw e;
-                    Task<?> me = currentOrNull();
-                    if (me == null) Thread.currentThread().interrupt(); // keep the interrupt for the caller's next wait
-                }
-            }
-        }
-        observed = true;
-        if (failure instanceof TaskCancelledException c) throw new TaskCancelledException("task '" + name + "' was cancelled");
-        if (failure != null) throw new ExecutionException("task '" + name + "' failed: " + failure, failure);
-        return result;
+        return (T) core.join();
     }
 
     /**
@@ -192,119 +143,20 @@ public final class Task<T> {
      *
      * @return false if it had already finished
      */
-    public boolean cancel() {
-        if (done) return false;
-        cancelRequested = true;
-        scheduler.cancel(this);
-        return true;
-    }
+    public boolean cancel() { return core.cancel(); }
 
     /** The value of a task that finished normally. @throws IllegalStateException otherwise */
+    @SuppressWarnings("unchecked")
     public T resultNow() {
-        if (!done) throw new IllegalStateException("task '" + name + "' has not finished");
-        if (failure != null) throw new IllegalStateException("task '" + name + "' did not finish normally: " + failure);
-        return result;
+        if (!core.isDone()) throw new IllegalStateException("task '" + core.name + "' has not finished");
+        Throwable failure = core.failure();
+        if (failure != null) throw new IllegalStateException("task '" + core.name + "' did not finish normally: " + failure);
+        return (T) core.result();
     }
 
     /** The exception of a finished task that threw or was cancelled, else null. */
-    public Throwable failure() {
-        return done ? failure : null;
-    }
+    public Throwable failure() { return core.failure(); }
 
     @Override
-    public String toString() {
-        return "Task[" + id + " " + name + (done ? (failure == null ? ", done" : ", failed: " + failure) : "") + "]";
-    }
-
-    // ---------------------------------------------------------------- internals
-
-    TaskCancelledException cancelledException() {
-        return new TaskCancelledException("task '" + name + "' was cancelled");
-    }
-
-    void addDoneCallback(Runnable r) {
-        boolean now;
-        synchronized (waiters) {
-            now = done;
-            if (!now) waiters.add(r);
-        }
-        if (now) r.run();
-    }
-
-    void removeDoneCallback(Runnable r) {
-        synchronized (waiters) { waiters.remove(r); }
-    }
-
-    /** Body of the task's virtual thread (virtual-thread strands). */
-    void threadMain() {
-        while (!baton) LockSupport.park(this);
-        baton = false;
-        CURRENT.set(this);
-        runBody();
-        CURRENT.remove();
-        scheduler.exited(this);
-    }
-
-    /** Body of the task's continuation (continuation strands); the scheduler sets CURRENT around each slice. */
-    void continuationMain() {
-        runBody();
-    }
-
-    /** The continuation running this task, when the scheduler uses continuations. */
-    Object continuation;
-
-    /** Runs one slice of a continuation task on the calling (scheduler) thread: until it waits or ends. */
-    void runSlice() {
-        CURRENT.set(this);
-        try {
-            Continuations.run(continuation);
-        } finally {
-            CURRENT.remove();
-        }
-    }
-
-    private void runBody() {
-        T value = null;
-        Throwable error = null;
-        try {
-            if (cancelRequested) throw cancelledException();
-            value = body.call();
-        } catch (Throwable e) {
-            error = e;
-        }
-        if (error instanceof TaskCancelledException && !cancelRequested) {
-            // A cancellation from elsewhere (a join on a cancelled task) that this task let escape: an ordinary failure.
-            error = new ExecutionException("task '" + name + "' let a cancellation escape", error);
-        }
-        complete(value, error);
-    }
-
-    /** Finishes without running (spawned into a scheduler that already ended). */
-    void completeUnstarted() {
-        complete(null, cancelledException());
-    }
-
-    private void complete(T value, Throwable error) {
-        List<Object> toWake;
-        synchronized (waiters) {
-            result = value;
-            failure = error;
-            done = true;
-            toWake = new ArrayList<>(waiters);
-            waiters.clear();
-        }
-        if (error != null && !(error instanceof TaskCancelledException)) {
-            if (scope != null) {
-                observed = true;
-                scope.childFailed(this, error);
-            }
-            scheduler.failed(this);
-        }
-        for (Object w : toWake) {
-            if (w instanceof Node n) n.wake();
-            else ((Runnable) w).run();
-        }
-    }
-
-    T resultRaw() { return result; }
+    public String toString() { return core.toString(); }
 }

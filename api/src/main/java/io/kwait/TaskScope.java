@@ -1,5 +1,7 @@
 package io.kwait;
 
+import io.kwait.core.Suspension;
+import io.kwait.core.TaskCore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -36,9 +38,8 @@ public final class TaskScope implements AutoCloseable {
      * @throws IllegalStateException outside a task
      */
     public static TaskScope open() {
-        Task<?> me = Task.currentOrNull();
-        if (me == null) throw new IllegalStateException("TaskScope.open() must be called inside a kwait task");
-        return new TaskScope(me);
+        if (!Task.inTask()) throw new IllegalStateException("TaskScope.open() must be called inside a kwait task");
+        return new TaskScope(Task.current());
     }
 
     /** Spawns a child task owned by this scope. */
@@ -51,7 +52,7 @@ public final class TaskScope implements AutoCloseable {
         checkOwner();
         if (closed) throw new IllegalStateException("the scope is closed");
         if (failure != null) throw new IllegalStateException("a child of this scope failed; no new children: " + failure);
-        Task<T> t = owner.scheduler.spawnIn(name, body, this);
+        Task<T> t = owner.scheduler().spawnIn(name, body, this);
         children.add(t);
         return t;
     }
@@ -69,7 +70,7 @@ public final class TaskScope implements AutoCloseable {
             try {
                 c.join();
             } catch (ExecutionException | TaskCancelledException e) {
-                if (owner.cancelRequested) throw owner.cancelledException();
+                if (owner.core.isCancelRequested()) throw owner.core.cancelledException();
                 // the failure (or a sibling's cancellation) is handled below
             }
         }
@@ -93,9 +94,9 @@ public final class TaskScope implements AutoCloseable {
         for (Task<?> c : children) c.cancel();
         for (Task<?> c : children) {
             if (c.isDone()) continue;
-            Node n = new Node();
-            c.addDoneCallback(n::wake);
-            n.awaitUninterruptibly();
+            Suspension s = new Suspension();
+            c.core.addDoneCallback(s::wake);
+            s.awaitUninterruptibly();
         }
         if (failure != null && !failureThrown) {
             failureThrown = true;
@@ -110,7 +111,7 @@ public final class TaskScope implements AutoCloseable {
     }
 
     private void checkOwner() {
-        if (Task.currentOrNull() != owner) throw new IllegalStateException("a TaskScope may be used only by the task that opened it");
+        if (TaskCore.current() != owner.core) throw new IllegalStateException("a TaskScope may be used only by the task that opened it");
     }
 
     /** Thrown by {@link TaskScope#close()} when a child failed and no {@code join()} reported it. */

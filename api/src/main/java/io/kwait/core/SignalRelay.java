@@ -1,4 +1,4 @@
-package io.kwait;
+package io.kwait.core;
 
 import java.util.ArrayList;
 import java.util.HashMap;

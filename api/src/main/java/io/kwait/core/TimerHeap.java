@@ -1,37 +1,35 @@
-package io.kwait;
+package io.kwait.core;
 
 import java.util.Arrays;
 
 /**
  * Binary min-heap of deadlines on the kernel's monotonic clock, with O(log n) removal through the
- * index each node keeps (a wait that ends removes its timers at once, so cancelled timers never
+ * index each timer keeps (a wait that ends removes its timers at once, so cancelled timers never
  * pile up). Touched only by the kernel's owner thread.
  */
 final class TimerHeap {
 
     /** One scheduled deadline. */
-    static final class Node {
-        long deadline;
+    static final class Timer {
+        final long deadline;
         final Runnable action;
         int index = -1;
         long seq;
 
-        Node(long deadline, Runnable action) {
+        Timer(long deadline, Runnable action) {
             this.deadline = deadline;
             this.action = action;
         }
-
-        boolean isScheduled() { return index >= 0; }
     }
 
-    private Node[] heap = new Node[16];
+    private Timer[] heap = new Timer[16];
     private int size;
     private long seq; // ties fire in insertion order
 
     int size() { return size; }
 
-    Node add(long deadline, Runnable action) {
-        Node n = new Node(deadline, action);
+    Timer add(long deadline, Runnable action) {
+        Timer n = new Timer(deadline, action);
         n.seq = seq++;
         if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
         heap[size] = n;
@@ -40,11 +38,11 @@ final class TimerHeap {
         return n;
     }
 
-    void remove(Node n) {
+    void remove(Timer n) {
         int i = n.index;
         if (i < 0) return;
         n.index = -1;
-        Node last = heap[--size];
+        Timer last = heap[--size];
         heap[size] = null;
         if (i == size) return;
         heap[i] = last;
@@ -56,16 +54,13 @@ final class TimerHeap {
     /** Earliest deadline, or {@code Long.MAX_VALUE} when empty. */
     long nextDeadline() { return size == 0 ? Long.MAX_VALUE : heap[0].deadline; }
 
-    /** Removes and runs every node due at {@code now}, in deadline then insertion order. */
-    int runExpired(long now) {
-        int ran = 0;
+    /** Removes and runs every timer due at {@code now}, in deadline then insertion order. */
+    void runDue(long now) {
         while (size > 0 && heap[0].deadline - now <= 0) {
-            Node n = heap[0];
+            Timer n = heap[0];
             remove(n);
             n.action.run();
-            ran++;
         }
-        return ran;
     }
 
     void clear() {
@@ -73,16 +68,16 @@ final class TimerHeap {
         size = 0;
     }
 
-    private boolean less(Node a, Node b) {
+    private boolean less(Timer a, Timer b) {
         long d = a.deadline - b.deadline;
         return d < 0 || (d == 0 && a.seq < b.seq);
     }
 
     private void siftUp(int i) {
-        Node n = heap[i];
+        Timer n = heap[i];
         while (i > 0) {
             int p = (i - 1) >>> 1;
-            Node parent = heap[p];
+            Timer parent = heap[p];
             if (!less(n, parent)) break;
             heap[i] = parent;
             parent.index = i;
@@ -93,7 +88,7 @@ final class TimerHeap {
     }
 
     private void siftDown(int i) {
-        Node n = heap[i];
+        Timer n = heap[i];
         int half = size >>> 1;
         while (i < half) {
             int c = 2 * i + 1;

@@ -1,4 +1,4 @@
-package io.kwait;
+package io.kwait.core;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;

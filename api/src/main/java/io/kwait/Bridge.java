@@ -1,0 +1,36 @@
+package io.kwait;
+
+import io.kwait.core.Access;
+import io.kwait.core.ChanHome;
+import io.kwait.core.TaskCore;
+import io.kwait.core.TimerHome;
+
+/** The {@link Access.Api} of this package: what the core may read or create of the public types. */
+final class Bridge implements Access.Api {
+    @Override public long number(Event e) { return e.number(); }
+
+    @Override public TimerHome.Schedule schedule(Event e) { return e.schedule(); }
+
+    @Override
+    public Fired fired(Event e, int flags, long data, Object result, Throwable error, boolean statusKnown) {
+        return new Fired(e, flags, data, result, error, statusKnown);
+    }
+
+    @Override public void addClockListener(TimeSource.Manual clock, Runnable l) { clock.addListener(l); }
+
+    @Override public void removeClockListener(TimeSource.Manual clock, Runnable l) { clock.removeListener(l); }
+
+    @Override public int readiness(Chan<?> chan, boolean recv) { return chan.readiness(recv); }
+
+    @Override public int watchUnlessReady(Chan<?> chan, ChanHome.Watcher w) { return chan.watchUnlessReady(w); }
+
+    @Override public void removeWatcher(Chan<?> chan, ChanHome.Watcher w) { chan.removeWatcher(w); }
+
+    @Override public TaskCore core(Task<?> task) { return task.core; }
+
+    @Override public Task<?> newTask(TaskCore core) { return new Task<>(core); }
+
+    @Override public RuntimeException closedKernel(String message) { return new ClosedKernelException(message); }
+
+    @Override public RuntimeException cancelled(String message) { return new TaskCancelledException(message); }
+}

@@ -1,0 +1,184 @@
+package io.kwait.core;
+
+import io.kwait.Event;
+import io.kwait.Filter;
+import io.kwait.spi.Backend;
+import io.kwait.spi.Capability;
+import io.kwait.spi.Interest;
+import io.kwait.spi.Source;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The home of channels and raw fds: one {@link Watch} (the backend's {@link Source}) per channel
+ * or fd, reused by every wait on it. A ready bit nobody waits for any more is disarmed when it
+ * next fires (lazy disarm), so a loop that waits on the same channel again and again costs no
+ * re-registration.
+ */
+public final class FdHome implements Home {
+    private final Loop loop;
+    private final Backend backend;
+    private final Map<Object, Watch> watches = new HashMap<>();
+    private int sweepAt = 64;
+
+    FdHome(Loop loop) {
+        this.loop = loop;
+        this.backend = loop.backend;
+    }
+
+    // ---------------------------------------------------------------- validation (Event's factories)
+
+    /** Refuses a channel that can never be readable. */
+    public static void checkReadable(SelectableChannel channel) {
+        if ((channel.validOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) == 0) {
+            throw new IllegalArgumentException(channel.getClass().getSimpleName()
+                    + " is never readable (it is a write-only channel); wait for Event.writable(...) instead");
+        }
+    }
+
+    /** Refuses a channel that can never be writable. */
+    public static void checkWritable(SelectableChannel channel) {
+        if ((channel.validOps() & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) == 0) {
+            throw new IllegalArgumentException(channel.getClass().getSimpleName()
+                    + " is never writable (it is a read-only channel); wait for Event.readable(...) instead");
+        }
+    }
+
+    /** Refuses a negative fd. */
+    public static int checkFd(int fd) {
+        if (fd < 0) throw new IllegalArgumentException("fd must be >= 0, got " + fd);
+        return fd;
+    }
+
+    @Override
+    public void check(Event e) {
+        if (e.kind() == Event.Kind.CHANNEL) {
+            SelectableChannel ch = (SelectableChannel) e.resource();
+            if (ch.isOpen() && ch.isBlocking()) {
+                throw new IllegalArgumentException(ch.getClass().getSimpleName()
+                        + " is in blocking mode; call configureBlocking(false) before waiting on it (" + e + ")");
+            }
+        } else if (!loop.capabilities.contains(Capability.RAW_FD)) {
+            throw new UnsupportedOperationException("the " + backend.name() + " backend cannot wait on raw file descriptors ("
+                    + e + "); use a native backend (Kernel.open(\"epoll\") on Linux, \"kqueue\" on macOS/BSD) "
+                    + "or wait on a SelectableChannel");
+        }
+    }
+
+    // ---------------------------------------------------------------- watches
+
+    /** One channel or fd registered with the backend. */
+    final class Watch extends Source {
+        final Object key;
+        int armed;
+        final ArrayList<Subscription> subs = new ArrayList<>(2);
+
+        Watch(SelectableChannel ch) { super(ch); key = ch; }
+
+        Watch(int fd) { super(Kind.FD, fd); key = fd; }
+
+        /** A readiness report from the backend. */
+        void dispatch(int ready, int flags, long data, Throwable error) {
+            boolean failed = (flags & Interest.FLAG_ERROR) != 0;
+            int fflags = ((flags & Interest.FLAG_EOF) != 0 ? Access.EOF : 0) | (failed ? Access.ERROR : 0);
+            int wanted = 0;
+            for (int k = 0, n = subs.size(); k < n; k++) {
+                Subscription s = subs.get(k);
+                wanted |= s.ops;
+                if (failed || (ready & s.ops) != 0) s.fire(Access.api().fired(s.event(), fflags, data, null, error, false));
+            }
+            if (failed) {
+                forget();
+            } else if ((ready & armed & ~wanted) != 0) {
+                // Nobody waits for this any more: silence it now rather than on every wait (lazy disarm).
+                rearm(wanted);
+            }
+        }
+
+        private void rearm(int ops) {
+            try {
+                backend.register(this, ops);
+                armed = ops;
+            } catch (IOException e) {
+                dispatch(Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, e);
+            }
+        }
+
+        void forget() {
+            backend.deregister(this);
+            armed = 0;
+            watches.remove(key, this);
+        }
+
+        boolean isClosedChannel() { return channel() != null && !channel().isOpen(); }
+    }
+
+    @Override
+    public void subscribe(WaitCall call, int i, Event e) {
+        Object key;
+        if (e.kind() == Event.Kind.CHANNEL) {
+            SelectableChannel ch = (SelectableChannel) e.resource();
+            if (!ch.isOpen()) {
+                call.fire(i, Access.api().fired(e, Access.ERROR, 0, null, new ClosedChannelException(), false));
+                return;
+            }
+            key = ch;
+        } else {
+            key = (int) Access.api().number(e);
+        }
+        Watch w = watches.get(key);
+        if (w == null) {
+            if (watches.size() >= sweepAt) sweep();
+            w = key instanceof SelectableChannel ch ? new Watch(ch) : new Watch((Integer) key);
+            watches.put(key, w);
+        }
+        int ops = e.filter() == Filter.READ ? Interest.READ : Interest.WRITE;
+        Subscription sub = new Subscription(call, i, this, w, ops);
+        w.subs.add(sub);
+        call.add(sub);
+        if ((w.armed & ops) != ops) {
+            try {
+                backend.register(w, w.armed | ops);
+                w.armed |= ops;
+            } catch (IOException ex) {
+                // A resource error, not a call error: this event fires with it, the others go on.
+                call.fire(i, Access.api().fired(e, Access.ERROR, 0, null, ex, false));
+                w.subs.remove(sub);
+                if (w.subs.isEmpty()) w.forget();
+            }
+        }
+    }
+
+    /**
+     * After a normal return an idle watch stays (silently armed until it next fires) so the next
+     * wait on the same fd costs nothing; after a wait that threw it is released at once.
+     */
+    @Override
+    public void release(Subscription s, boolean abandoned) {
+        Watch w = (Watch) s.watch;
+        w.subs.remove(s);
+        if (w.subs.isEmpty() && (abandoned || w.isClosedChannel())) w.forget();
+    }
+
+    /** Drops idle watches of channels the program closed. */
+    private void sweep() {
+        for (Watch w : new ArrayList<>(watches.values())) {
+            if (w.subs.isEmpty() && w.isClosedChannel()) w.forget();
+        }
+        sweepAt = Math.max(64, watches.size() * 2);
+    }
+
+    @Override
+    public int count() { return watches.size(); }
+
+    @Override
+    public void close() {
+        for (Watch w : watches.values()) backend.deregister(w);
+        watches.clear();
+    }
+}

@@ -1,0 +1,242 @@
+package io.kwait.core;
+
+import io.kwait.Event;
+import io.kwait.Fired;
+import io.kwait.TimeSource;
+import io.kwait.spi.Backend;
+import io.kwait.spi.Capability;
+import io.kwait.spi.Source;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The loop behind a {@code Kernel}: the wait entry, one iteration ({@link #pollOnce}, whose steps
+ * are those of {@code docs/design.md}), the inbox through which other threads reach the owner
+ * thread, and one {@link Home} per resource kind.
+ */
+public final class Loop {
+    static final System.Logger LOG = System.getLogger("io.kwait");
+
+    final Backend backend;
+    final TimeSource time;
+    final Set<Capability> capabilities;
+    final Ownership ownership = new Ownership();
+    private final FdHome fds;
+    private final ProcessHome processes;
+    private final TimerHome timers;
+    private final SignalHome signals;
+    private final TaskHome tasks;
+    private final ChanHome chans;
+    private final StageHome stages;
+    private final Home[] homes; // by Event.Kind ordinal
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+    /** Bumped whenever something becomes runnable or a wait completes; a poll that sees it move does not block. */
+    int progress;
+
+    public Loop(Backend backend, TimeSource time) {
+        this.backend = backend;
+        this.time = time;
+        this.capabilities = Set.copyOf(backend.capabilities());
+        fds = new FdHome(this);
+        processes = new ProcessHome(this);
+        timers = new TimerHome(time, backend::wakeup);
+        signals = new SignalHome(this);
+        tasks = new TaskHome(this);
+        chans = new ChanHome(this);
+        stages = new StageHome(this);
+        homes = new Home[Event.Kind.values().length];
+        for (Event.Kind k : Event.Kind.values()) {
+            homes[k.ordinal()] = switch (k) {
+                case CHANNEL, FD -> fds;
+                case PROCESS -> processes;
+                case TIMER_AFTER, TIMER_AT, TIMER_EVERY -> timers;
+                case SIGNAL -> signals;
+                case TASK -> tasks;
+                case CHAN -> chans;
+                case STAGE -> stages;
+            };
+        }
+    }
+
+    public Backend backend() { return backend; }
+
+    public Set<Capability> capabilities() { return capabilities; }
+
+    public TimeSource time() { return time; }
+
+    public boolean isClosed() { return closed; }
+
+    // ================================================================ the wait entry
+
+    /** {@code Kernel.wait} after its argument checks: a task suspends, a plain thread polls. */
+    public List<Fired> wait(Event[] list, Duration timeout) throws InterruptedException {
+        if (closed) throw Access.api().closedKernel("kernel is closed; open a new one with Kernel.open()");
+        TaskCore task = TaskCore.current();
+        if (task != null) {
+            if (task.scheduler.loop != this) {
+                throw new IllegalStateException("this task belongs to a scheduler on another kernel (" + task.scheduler.loop
+                        + "); a task may wait only on its own scheduler's kernel: use Scheduler.current().kernel(), or pass "
+                        + "messages through a Chan");
+            }
+            if (task.cancelRequested) throw task.cancelledException();
+            check(list);
+            return waitInTask(task, list, timeout);
+        }
+        Thread me = Thread.currentThread();
+        ownership.enterWait(me);
+        try {
+            check(list);
+            return waitOnThread(list, timeout);
+        } finally {
+            ownership.leaveWait(me);
+        }
+    }
+
+    /** Checks everything that can be checked before anything is subscribed. */
+    private void check(Event[] list) {
+        for (Event e : list) homes[e.kind().ordinal()].check(e);
+    }
+
+    private List<Fired> waitInTask(TaskCore task, Event[] list, Duration timeout) {
+        WaitCall call = new WaitCall(this, list, task, time.nanoTime());
+        try {
+            subscribeAll(call, timeout);
+            if (!call.done) {
+                task.suspend(call.suspension);
+                if (!call.done) throw task.cancelledException();
+            }
+            List<Fired> results = call.results();
+            call.completedNormally = true;
+            return results;
+        } finally {
+            call.undoAll();
+        }
+    }
+
+    private List<Fired> waitOnThread(Event[] list, Duration timeout) throws InterruptedException {
+        if (Thread.interrupted()) throw new InterruptedException();
+        WaitCall call = new WaitCall(this, list, null, time.nanoTime());
+        try {
+            drainInbox();
+            subscribeAll(call, timeout);
+            while (!call.done) {
+                if (closed) throw Access.api().closedKernel("kernel was closed while waiting");
+                pollOnce(-1);
+                if (!call.done && Thread.interrupted()) throw new InterruptedException();
+            }
+            List<Fired> results = call.results();
+            call.completedNormally = true;
+            return results;
+        } finally {
+            call.undoAll();
+        }
+    }
+
+    private void subscribeAll(WaitCall call, Duration timeout) {
+        for (int i = 0; i < call.events.length; i++) {
+            Event e = call.events[i];
+            homes[e.kind().ordinal()].subscribe(call, i, e);
+        }
+        if (call.done || (timeout != null && timeout.isZero())) {
+            // Something fired at once, or a poll: collect whatever else is ready now, without blocking.
+            pollOnce(0);
+            call.timedOut();
+        } else if (timeout != null) {
+            timers.addTimeout(call, timeout);
+        }
+    }
+
+    // ================================================================ one iteration
+
+    /**
+     * One iteration of the loop, blocking at most {@code maxWaitNanos} ({@code < 0}: until
+     * something happens). Owner thread only.
+     */
+    public void pollOnce(long maxWaitNanos) {
+        int before = progress;
+        drainInbox();                                                  // 1. cross-thread posts
+        timers.runDue();                                               // 2. due timers
+        long timeout = progress != before || closed ? 0                // 3. no blocking once something is runnable,
+                : timers.pollTimeout(maxWaitNanos);                    //    else until the next deadline or the limit
+        try {
+            backend.poll(timeout, this::dispatch);                     // 4. readiness, to the homes
+        } catch (IOException e) {
+            throw new UncheckedIOException("backend " + backend.name() + " failed to poll: " + e.getMessage(), e);
+        }
+        drainInbox();                                                  // 5. what the poll let in
+        timers.runDue();
+    }
+
+    private void dispatch(Source source, int ready, int flags, long data, Throwable error) {
+        if (source instanceof FdHome.Watch w) w.dispatch(ready, flags, data, error);
+        else if (source instanceof ProcessHome.Watch p) p.dispatch(flags, data);
+    }
+
+    /** Runs {@code r} on the owner thread: now if the caller is the owner, else at the next poll (waking it). */
+    public void post(Runnable r) {
+        if (ownership.isOwner()) {
+            r.run();
+        } else {
+            inbox.add(r);
+            backend.wakeup();
+        }
+    }
+
+    public boolean isOwner() { return ownership.isOwner(); }
+
+    private void drainInbox() {
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "kwait: cross-thread event failed", e);
+            }
+        }
+    }
+
+    // ================================================================ stats and close
+
+    /** fd watches, backend registrations, process watches, signal watches, stage watches, timers. */
+    public int[] counts() {
+        return new int[] {fds.count(), closed ? 0 : backend.registrationCount(), processes.count(), signals.count(),
+                stages.count(), timers.count()};
+    }
+
+    /** Releases every watch and the backend; lets a plain thread blocked in wait leave first. */
+    public void close() {
+        if (ownership.scheduler() != null) {
+            throw new IllegalStateException("a Scheduler is still running on this kernel; close the kernel after Scheduler.run returns");
+        }
+        if (closed) return;
+        closed = true;
+        backend.wakeup();
+        Thread me = Thread.currentThread();
+        // Let a plain thread blocked in wait() see the flag and leave; it owns the state until then.
+        Thread w;
+        while ((w = ownership.waitingThread()) != null && w != me) {
+            backend.wakeup();
+            LockSupport.parkNanos(1_000_000);
+        }
+        signals.close();
+        processes.close();
+        fds.close();
+        stages.close();
+        tasks.close();
+        chans.close();
+        timers.close();
+        inbox.clear();
+        backend.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Kernel[" + backend.name() + (closed ? ", closed" : "") + "]";
+    }
+}
