@@ -24,16 +24,16 @@ import java.util.concurrent.ExecutionException;
  * Use from the task that opened it only.
  */
 public final class TaskScope implements AutoCloseable {
-    private final Task<?> owner;
+    private final Task<?> openedBy;
     private final List<Task<?>> children = new ArrayList<>();
     private Throwable failure;
     private boolean failureThrown;
     private boolean closed;
 
-    private TaskScope(Task<?> owner) { this.owner = owner; }
+    private TaskScope(Task<?> openedBy) { this.openedBy = openedBy; }
 
     /**
-     * Opens a scope owned by the current task.
+     * Opens a scope; the current task is the one that may use it.
      *
      * @throws IllegalStateException outside a task
      */
@@ -49,10 +49,10 @@ public final class TaskScope implements AutoCloseable {
 
     /** Spawns a named child task owned by this scope. */
     public <T> Task<T> spawn(String name, Callable<T> body) {
-        checkOwner();
+        checkOpener();
         if (closed) throw new IllegalStateException("the scope is closed");
         if (failure != null) throw new IllegalStateException("a child of this scope failed; no new children: " + failure);
-        Task<T> t = owner.scheduler().spawnIn(name, body, this);
+        Task<T> t = openedBy.scheduler().spawnIn(name, body, this);
         children.add(t);
         return t;
     }
@@ -61,16 +61,16 @@ public final class TaskScope implements AutoCloseable {
      * Waits until every child has finished.
      *
      * @throws ExecutionException     a child failed (the cause); the others were cancelled and have finished
-     * @throws TaskCancelledException the owner task was cancelled (children are cancelled by {@link #close()})
+     * @throws TaskCancelledException the task that opened it was cancelled (children are cancelled by {@link #close()})
      */
     public void join() throws InterruptedException, ExecutionException {
-        checkOwner();
+        checkOpener();
         for (int i = 0; i < children.size(); i++) {
             Task<?> c = children.get(i);
             try {
                 c.join();
             } catch (ExecutionException | TaskCancelledException e) {
-                if (owner.core.isCancelRequested()) throw owner.core.cancelledException();
+                if (openedBy.core.isCancelRequested()) throw openedBy.core.cancelledException();
                 // the failure (or a sibling's cancellation) is handled below
             }
         }
@@ -81,14 +81,14 @@ public final class TaskScope implements AutoCloseable {
     }
 
     /**
-     * Cancels every child still running, waits for all of them (even if the owner is being
-     * cancelled), and throws a child's failure that {@link #join()} did not throw.
+     * Cancels every child still running, waits for all of them (even if the task that opened it is
+     * being cancelled), and throws a child's failure that {@link #join()} did not throw.
      *
      * @throws ChildFailedException a child failed and {@code join()} did not report it
      */
     @Override
     public void close() {
-        checkOwner();
+        checkOpener();
         if (closed) return;
         closed = true;
         for (Task<?> c : children) c.cancel();
@@ -110,8 +110,8 @@ public final class TaskScope implements AutoCloseable {
         for (Task<?> c : children) if (c != child) c.cancel();
     }
 
-    private void checkOwner() {
-        if (TaskCore.current() != owner.core) throw new IllegalStateException("a TaskScope may be used only by the task that opened it");
+    private void checkOpener() {
+        if (TaskCore.current() != openedBy.core) throw new IllegalStateException("a TaskScope may be used only by the task that opened it");
     }
 
     /** Thrown by {@link TaskScope#close()} when a child failed and no {@code join()} reported it. */

@@ -14,17 +14,17 @@ import java.lang.invoke.MethodType;
  */
 final class Continuations {
     /** Why continuations cannot be used, or null when they can. */
-    static final String UNAVAILABLE;
+    static final String UNAVAILABLE_REASON;
     private static final MethodHandle NEW, RUN, YIELD, IS_DONE;
     private static final Object SCOPE;
 
     static {
-        String why = null;
+        String reason = null;
         MethodHandle n = null, r = null, y = null, d = null;
         Object scope = null;
         try {
             if (!Object.class.getModule().isExported("jdk.internal.vm", Continuations.class.getModule())) {
-                why = "jdk.internal.vm is not exported to kwait; add --add-exports java.base/jdk.internal.vm=ALL-UNNAMED "
+                reason = "jdk.internal.vm is not exported to kwait; add --add-exports java.base/jdk.internal.vm=ALL-UNNAMED "
                         + "(or =io.kwait on the module path)";
             } else {
                 MethodHandles.Lookup l = MethodHandles.lookup(); // publicLookup cannot see a qualified export
@@ -41,9 +41,9 @@ final class Continuations {
                         .asType(MethodType.methodType(boolean.class, Object.class));
             }
         } catch (Throwable e) {
-            why = "jdk.internal.vm.Continuation is not usable on this JVM: " + e;
+            reason = "jdk.internal.vm.Continuation is not usable on this JVM: " + e;
         }
-        UNAVAILABLE = why;
+        UNAVAILABLE_REASON = reason;
         NEW = n;
         RUN = r;
         YIELD = y;

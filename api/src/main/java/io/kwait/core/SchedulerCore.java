@@ -44,8 +44,6 @@ public final class SchedulerCore {
 
     public Scheduler handle() { return handle; }
 
-    public Loop loop() { return loop; }
-
     public String strandName() { return strand.name(); }
 
     public boolean isFinished() { return finished; }

@@ -32,11 +32,11 @@ interface Strand {
     static Strand choose(SchedulerCore s) {
         String forced = System.getProperty(PROPERTY, "").trim();
         switch (forced) {
-            case "", "auto" -> { return Continuations.UNAVAILABLE == null ? new ContinuationStrand(s) : new VirtualStrand(s); }
+            case "", "auto" -> { return Continuations.UNAVAILABLE_REASON == null ? new ContinuationStrand(s) : new VirtualStrand(s); }
             case "virtual" -> { return new VirtualStrand(s); }
             case "continuation" -> {
-                if (Continuations.UNAVAILABLE != null) {
-                    throw new IllegalStateException("-D" + PROPERTY + "=continuation is not possible: " + Continuations.UNAVAILABLE);
+                if (Continuations.UNAVAILABLE_REASON != null) {
+                    throw new IllegalStateException("-D" + PROPERTY + "=continuation is not possible: " + Continuations.UNAVAILABLE_REASON);
                 }
                 return new ContinuationStrand(s);
             }

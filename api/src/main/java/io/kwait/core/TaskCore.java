@@ -67,8 +67,6 @@ public abstract class TaskCore {
     /** The value, read after {@link #isDone()}. */
     public Object result() { return result; }
 
-    public void markObserved() { observed = true; }
-
     public TaskCancelledException cancelledException() {
         return (TaskCancelledException) Access.api().cancelled("task '" + name + "' was cancelled");
     }

@@ -70,8 +70,6 @@ public final class TimerHome implements Home {
 
     // ---------------------------------------------------------------- the loop's use
 
-    long now() { return time.nanoTime(); }
-
     /** Runs every timer due now. */
     void runDue() { heap.runDue(time.nanoTime()); }
 

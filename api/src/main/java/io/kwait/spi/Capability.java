@@ -2,7 +2,7 @@ package io.kwait.spi;
 
 /**
  * What a backend does natively. The core offers every resource on every backend; where a backend
- * lacks a capability the core uses its own portable relay instead (see {@code DESIGN.md}).
+ * lacks a capability the core uses its own portable relay instead (see {@code docs/design.md}, the capability table).
  * Conformance tests are gated by these, never by the backend's class.
  */
 public enum Capability {
