@@ -171,14 +171,16 @@ public final class SchedulerCore {
         return live.isEmpty();
     }
 
-    /** The last task ended: refuse new tasks, complete late ones unstarted, give up the kernel. */
+    /**
+     * The last task ended: refuse new tasks, complete late ones unstarted, give up the kernel, and
+     * only then publish {@link #isFinished()}: {@code Scheduler.run} returns on it, and its caller
+     * may close the kernel at once, so no poll may follow it.
+     */
     void finish() {
-        synchronized (externalLock) {
-            closing = true;
-            finished = true;
-        }
+        synchronized (externalLock) { closing = true; }
         loop.pollOnce(0); // runs late spawns (completing them unstarted) and other posted work
         loop.ownership.handTo(null);
+        finished = true;
     }
 
     // ---------------------------------------------------------------- failures

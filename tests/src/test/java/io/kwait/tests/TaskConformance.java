@@ -825,4 +825,37 @@ public abstract class TaskConformance extends ConformanceBase {
         if (!forced.isEmpty() && !forced.equals("auto")) assertEquals(forced, seen[0]);
         assertEquals(seen[0].equals("virtual") ? "true" : "false", seen[1], "strand " + seen[0] + " runs tasks on the wrong kind of thread");
     }
+
+    // ---------------------------------------------------------------- issue 9: shutdown
+
+    /**
+     * Issue 9, defect 1: {@code Scheduler.run} returns only after the scheduler's last poll, so a
+     * kernel closed right after it (try-with-resources) is never polled by a task still ending.
+     * The root task's thread is joined and any exception it let escape is caught here.
+     */
+    @Test
+    void closingTheKernelRightAfterRunRacesNoTask() throws Exception {
+        List<Throwable> uncaught = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
+        try {
+            for (int i = 0; i < 300 && uncaught.isEmpty(); i++) {
+                AtomicReference<Thread> rootThread = new AtomicReference<>();
+                int round = i;
+                try (Kernel k = Kernel.open(backend())) {
+                    assertEquals(round, Scheduler.run(k, () -> {
+                        rootThread.set(Thread.currentThread());
+                        return round;
+                    }));
+                }
+                Thread t = rootThread.get();
+                if (t != Thread.currentThread()) {
+                    assertTrue(t.join(Duration.ofSeconds(10)), "the root task's thread did not end");
+                }
+            }
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(previous);
+        }
+        assertEquals(List.of(), uncaught, "a task's thread touched the kernel after Scheduler.run returned");
+    }
 }
