@@ -19,12 +19,24 @@ import java.util.Map;
  * or fd, reused by every wait on it. A ready bit nobody waits for any more is disarmed when it
  * next fires (lazy disarm), so a loop that waits on the same channel again and again costs no
  * re-registration.
+ *
+ * <p>A channel closed while a wait watches it: the OS drops a closed fd from epoll and kqueue
+ * silently, and the JDK's selector reports nothing either until its next operation, so no
+ * backend can be relied on to tell. While any wait watches a channel, the loop therefore blocks
+ * at most {@link #CLOSED_CHECK_NANOS} at a time and then asks each watched channel
+ * {@code isOpen()}: a wait on a channel closed under it ends with its ERROR {@code Fired} within
+ * that bound (plus scheduling).
  */
 public final class FdHome implements Home {
     private final Loop loop;
     private final Backend backend;
     private final Map<Object, Watch> watches = new HashMap<>();
     private int sweepAt = 64;
+    /** How often, at most, the channels waits watch are asked whether they were closed. */
+    static final long CLOSED_CHECK_NANOS = 50_000_000;
+    /** Subscriptions on channels now; the closed check runs only while there are some. */
+    private int channelSubscriptions;
+    private long lastClosedCheck = System.nanoTime();
 
     FdHome(Loop loop) {
         this.loop = loop;
@@ -141,6 +153,7 @@ public final class FdHome implements Home {
         Subscription sub = new Subscription(call, i, this, w, ops);
         w.subs.add(sub);
         call.add(sub);
+        if (w.channel() != null) channelSubscriptions++;
         if ((w.armed & ops) != ops) {
             try {
                 backend.register(w, w.armed | ops);
@@ -161,8 +174,30 @@ public final class FdHome implements Home {
     @Override
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
+        if (w.channel() != null) channelSubscriptions--;
         w.subs.remove(s);
         if (w.subs.isEmpty() && (abandoned || w.isClosedChannel())) w.forget();
+    }
+
+    // ---------------------------------------------------------------- channels closed under a wait
+
+    /** The poll timeout, shortened to the closed check's interval while waits watch channels. */
+    long pollTimeout(long timeout) {
+        if (channelSubscriptions == 0 || timeout >= 0 && timeout <= CLOSED_CHECK_NANOS) return timeout;
+        return CLOSED_CHECK_NANOS;
+    }
+
+    /** Fires ERROR for every watched channel that was closed, when the interval has passed. */
+    void checkClosed() {
+        if (channelSubscriptions == 0) return;
+        long now = System.nanoTime();
+        if (now - lastClosedCheck < CLOSED_CHECK_NANOS) return;
+        lastClosedCheck = now;
+        for (Watch w : new ArrayList<>(watches.values())) {
+            if (!w.subs.isEmpty() && w.isClosedChannel()) {
+                w.dispatch(Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
+            }
+        }
     }
 
     /** Drops idle watches of channels the program closed. */

@@ -163,13 +163,14 @@ public final class Loop {
         drainInbox();                                                  // 1. cross-thread posts
         timers.runDue();                                               // 2. due timers
         long timeout = progress != before || closed ? 0                // 3. no blocking once something is runnable,
-                : timers.pollTimeout(maxWaitNanos);                    //    else until the next deadline or the limit
-        try {
+                : fds.pollTimeout(timers.pollTimeout(maxWaitNanos));   //    else until the next deadline, the limit
+        try {                                                          //    or the next closed-channel check
             backend.poll(timeout, this::dispatch);                     // 4. readiness, to the homes
         } catch (IOException e) {
             throw new UncheckedIOException("backend " + backend.name() + " failed to poll: " + e.getMessage(), e);
         }
-        drainInbox();                                                  // 5. what the poll let in
+        fds.checkClosed();                                             // 5. channels closed under a wait
+        drainInbox();                                                  // 6. what the poll let in
         timers.runDue();
     }
 

@@ -531,4 +531,52 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         }
         return -1;
     }
+
+    // ---------------------------------------------------------------- issue 9: closed under a wait
+
+    /**
+     * Issue 9, defect 9: a channel closed by another thread while a plain thread waits on it ends
+     * the wait promptly with its ERROR (the OS drops a closed fd silently, so the kernel checks
+     * the channels it waits on every 50 ms); the timer of the same wait does not fire.
+     */
+    @Test
+    void aChannelClosedUnderAThreadsWaitEndsItPromptlyWithError() throws Exception {
+        Pipe p = pipe();
+        Event r = Event.readable(p.source());
+        Event late = Event.after(Duration.ofSeconds(20));
+        Outcome<Long> closer = onThread("closer", () -> {
+            awaitOtherWaiter(kernel);
+            long at = System.nanoTime();
+            p.source().close();
+            return at;
+        });
+        List<Fired> f = waitRetrying(kernel, List.of(r, late), null);
+        long end = System.nanoTime();
+        long closedAt = closer.get();
+        assertFiredExactly(f, r);
+        assertTrue(f.get(0).isError(), f.toString());
+        assertInstanceOf(ClosedChannelException.class, f.get(0).error(), f.toString());
+        long ms = (end - closedAt) / 1_000_000;
+        assertTrue(ms < 2_000, "the wait ended " + ms + " ms after the close; the bound is 50 ms (plus scheduling)");
+        assertEquals(0, kernel.stats().fdRegistrations(), kernel.stats().toString());
+    }
+
+    /** Issue 9, defect 9, in a task: another task closes the channel the first one waits on. */
+    @Test
+    void aChannelClosedUnderATasksWaitEndsItPromptlyWithError() throws Exception {
+        Pipe p = pipe();
+        Event r = Event.readable(p.source());
+        Event late = Event.after(Duration.ofSeconds(20));
+        List<Fired> f = inScheduler(kernel, () -> {
+            io.kwait.Task.spawn(() -> {
+                io.kwait.Task.yieldNow(); // the root task is suspended in its wait by now
+                p.source().close();
+                return null;
+            });
+            return kernel.wait(List.of(r, late), null);
+        });
+        assertFiredExactly(f, r);
+        assertTrue(f.get(0).isError(), f.toString());
+        assertInstanceOf(ClosedChannelException.class, f.get(0).error(), f.toString());
+    }
 }
