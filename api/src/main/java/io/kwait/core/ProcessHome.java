@@ -59,7 +59,7 @@ public final class ProcessHome implements Home {
         }
 
         void exitObserved() {
-            if (exited) return;
+            if (exited || watches.get(pid()) != this) return; // seen already, or dropped
             if (process != null ? process.isAlive() : isUnreapedChild(handle)) {
                 // The OS says it exited (a native watch fires at zombie time) but the JDK has not reaped
                 // it yet and still calls it alive: its exit, and its exit value, come from the JDK.
@@ -157,7 +157,10 @@ public final class ProcessHome implements Home {
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
         w.subs.remove(s);
-        if (w.subs.isEmpty() && w.exited) w.drop();
+        // An idle watch of a live process stays after a normal return (the next wait re-arms
+        // nothing); after a wait that threw it goes at once. A relay's onExit callback cannot be
+        // taken off the JDK's future: it finds the watch dropped and does nothing.
+        if (w.subs.isEmpty() && (w.exited || abandoned)) w.drop();
     }
 
     @Override

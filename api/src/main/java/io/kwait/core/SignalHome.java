@@ -12,8 +12,10 @@ import java.util.function.Consumer;
 
 /**
  * The home of signals: one {@link Watch} per signal name, a count of deliveries not yet reported,
- * fed by the JVM-wide {@link SignalRelay}. A watch stays until the kernel closes, so deliveries
- * between two waits are counted, never lost.
+ * fed by the JVM-wide {@link SignalRelay}. After a wait that returned (fired or timed out) the
+ * watch stays, so deliveries between two waits are counted, never lost; after a wait that threw
+ * (cancelled, interrupted), the only one on that signal, it goes at once and the previous
+ * handler is back. It also goes when the kernel closes.
  */
 public final class SignalHome implements Home {
     /** Signals the JVM keeps for itself, with the reason, refused at construction. */
@@ -96,7 +98,14 @@ public final class SignalHome implements Home {
 
     @Override
     public void release(Subscription s, boolean abandoned) {
-        ((Watch) s.watch).subs.remove(s);
+        Watch w = (Watch) s.watch;
+        w.subs.remove(s);
+        if (w.subs.isEmpty() && abandoned) drop(w);
+    }
+
+    private void drop(Watch w) {
+        watches.remove(w.name, w);
+        SignalRelay.unsubscribe(w.name, w.relay);
     }
 
     @Override

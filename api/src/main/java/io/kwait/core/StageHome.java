@@ -67,7 +67,7 @@ final class StageHome implements Home {
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
         w.subs.remove(s);
-        if (w.subs.isEmpty() && w.done) watches.remove(w.stage, w);
+        if (w.subs.isEmpty() && (w.done || abandoned)) watches.remove(w.stage, w);
     }
 
     /**

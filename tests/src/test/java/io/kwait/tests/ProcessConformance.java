@@ -250,4 +250,40 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
         assertEquals(OptionalInt.of(137), f.get(0).exitStatus());
         assertEquals(0, kernel.stats().processWatches());
     }
+
+    // ------------------------------------------------------------------ issue 9: abandoned waits
+
+    /** Issue 9, defect 3: a cancelled wait on a live process releases its watch at once. */
+    @Test
+    void aCancelledWaitOnALiveProcessLeavesNoWatch() throws Exception {
+        Process p = child("sleep", "30");
+        inScheduler(kernel, () -> {
+            Task<Object> waiter = Task.spawn(() -> kernel.wait(List.of(Event.exit(p)), null));
+            Task.yieldNow(); // the waiter subscribes and suspends
+            assertEquals(1, kernel.stats().processWatches(), kernel.stats().toString());
+            waiter.cancel();
+            assertThrows(io.kwait.TaskCancelledException.class, waiter::join);
+            assertEquals(0, kernel.stats().processWatches(), "at once after the cancel: " + kernel.stats());
+            assertEquals(0, kernel.stats().backendRegistrations(), kernel.stats().toString());
+            return null;
+        });
+    }
+
+    /** Issue 9, defect 3: an interrupted plain thread's wait on a live process releases its watch. */
+    @Test
+    void anInterruptedWaitOnALiveProcessLeavesNoWatch() throws Exception {
+        Process p = child("sleep", "30");
+        Outcome<Boolean> waiter = onThread("waiter", () -> {
+            try {
+                waitRetrying(kernel, List.of(Event.exit(p)), null);
+                return Boolean.FALSE;
+            } catch (InterruptedException expected) {
+                return Boolean.TRUE;
+            }
+        });
+        awaitOtherWaiter(kernel);
+        waiter.thread.interrupt();
+        assertEquals(Boolean.TRUE, waiter.get());
+        assertEquals(0, kernel.stats().processWatches(), kernel.stats().toString());
+    }
 }
