@@ -208,8 +208,14 @@ public final class FdHome implements Home {
         sweepAt = Math.max(64, watches.size() * 2);
     }
 
+    /** Watches held now: idle watches of channels the program closed are dropped first, so they never count. */
     @Override
-    public int count() { return watches.size(); }
+    public int count() {
+        for (Watch w : new ArrayList<>(watches.values())) {
+            if (w.subs.isEmpty() && w.isClosedChannel()) w.forget();
+        }
+        return watches.size();
+    }
 
     @Override
     public void close() {

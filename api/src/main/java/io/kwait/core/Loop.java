@@ -206,7 +206,8 @@ public final class Loop {
 
     /** fd watches, backend registrations, process watches, signal watches, stage watches, timers. */
     public int[] counts() {
-        return new int[] {fds.count(), closed ? 0 : backend.registrationCount(), processes.count(), signals.count(),
+        int fdWatches = fds.count(); // first: it drops idle watches of closed channels, and their registrations
+        return new int[] {fdWatches, closed ? 0 : backend.registrationCount(), processes.count(), signals.count(),
                 stages.count(), timers.count()};
     }
 

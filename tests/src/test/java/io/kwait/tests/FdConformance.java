@@ -579,4 +579,21 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertTrue(f.get(0).isError(), f.toString());
         assertInstanceOf(ClosedChannelException.class, f.get(0).error(), f.toString());
     }
+
+    /** Issue 9, defect 14: {@code stats()} is what the kernel holds now, so a channel the program closed no longer counts. */
+    @Test
+    void statsNeverCountAChannelTheProgramClosed() throws Exception {
+        Pipe p = Pipe.open();
+        p.source().configureBlocking(false);
+        write(p.sink(), 1);
+        Event r = Event.readable(p.source());
+        assertFiredExactly(kernel.wait(List.of(r), null), r);
+        assertEquals(1, kernel.stats().fdRegistrations(), "the idle watch stays for the next wait: " + kernel.stats());
+        p.source().close();
+        p.sink().close();
+        Kernel.Stats s = kernel.stats();
+        assertEquals(0, s.fdRegistrations(), s.toString());
+        assertEquals(0, s.backendRegistrations(), s.toString());
+    }
+
 }
