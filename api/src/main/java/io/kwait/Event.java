@@ -107,6 +107,11 @@ public final class Event {
     /**
      * The child process exited; {@link Fired#exitStatus()} is {@link Process#exitValue()}.
      * Fires at once if it already has. kwait never reaps the child itself (the JDK does).
+     *
+     * <p>The rule for the exit status, the same on every backend: it is known exactly for events
+     * built from a {@code Process}; an event built from a {@link ProcessHandle} or a pid gets an
+     * empty {@link Fired#exitStatus()}, even for a child of this JVM (the JDK keeps the status in
+     * its {@code Process} only) and even where the OS reports one (the BSDs' NOTE_EXIT).
      */
     public static Event exit(Process process) {
         Objects.requireNonNull(process, "process");
@@ -114,8 +119,8 @@ public final class Event {
     }
 
     /**
-     * The process exited. For a process this JVM did not start the exit status is unknown.
-     * Fires at once if it already has.
+     * The process exited. The exit status is unknown ({@link Fired#exitStatus()} empty), whoever
+     * started it: see {@link #exit(Process)} for the rule. Fires at once if it already has.
      */
     public static Event exit(ProcessHandle process) {
         Objects.requireNonNull(process, "process");
@@ -123,7 +128,7 @@ public final class Event {
     }
 
     /**
-     * The process with this pid exited.
+     * The process with this pid exited; the exit status is unknown (see {@link #exit(Process)}).
      *
      * @throws IllegalArgumentException no process has this pid now; if it may already have
      *                                  exited, build the event from a {@link ProcessHandle} taken while it lived

@@ -55,8 +55,9 @@ public final class Fired {
     public long data() { return data; }
 
     /**
-     * The exit status of an EXIT: {@link Process#exitValue()} for a child this JVM started
-     * (128+signal when killed), empty when unknown (a process this JVM did not start).
+     * The exit status of an EXIT: {@link Process#exitValue()} (128+signal when killed) for an
+     * event built from a {@link Process}; empty for one built from a {@link ProcessHandle} or a
+     * pid, on every backend (see {@link Event#exit(Process)}).
      */
     public OptionalInt exitStatus() {
         return statusKnown ? OptionalInt.of((int) data) : OptionalInt.empty();

@@ -48,12 +48,11 @@ public final class ProcessHome implements Home {
 
         Watch(long pid) { super(Kind.PROCESS, pid); }
 
-        /** The backend's exit report. */
+        /**
+         * The backend's exit report. A status it carries ({@link Interest#FLAG_EXIT_STATUS}, the
+         * BSDs' NOTE_EXIT) is not used: the rule is the same on every backend, see {@link #fired}.
+         */
         void dispatch(int flags, long data) {
-            if (process == null && (flags & Interest.FLAG_EXIT_STATUS) != 0) {
-                status = data;
-                statusKnown = true;
-            }
             nativeArmed = false; // a process reports its exit once
             exitObserved();
         }
@@ -84,7 +83,16 @@ public final class ProcessHome implements Home {
             }
         }
 
-        io.kwait.Fired fired(Event e) { return Access.api().fired(e, 0, statusKnown ? status : -1, null, null, statusKnown); }
+        /**
+         * The one rule for the exit status, on every backend: known exactly when the event was
+         * built from a {@link Process} (the JDK's {@code exitValue()}); by handle or pid it is
+         * unknown, even for a child of this JVM (the JDK reaps it and keeps the status in its
+         * {@code Process} only) and whatever the OS told.
+         */
+        io.kwait.Fired fired(Event e) {
+            boolean known = statusKnown && e.resource() instanceof Process;
+            return Access.api().fired(e, 0, known ? status : -1, null, null, known);
+        }
 
         void startRelay() {
             if (relayStarted) return;

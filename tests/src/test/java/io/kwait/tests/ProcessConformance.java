@@ -286,4 +286,65 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
         assertEquals(Boolean.TRUE, waiter.get());
         assertEquals(0, kernel.stats().processWatches(), kernel.stats().toString());
     }
+
+    // ------------------------------------------------------------------ issue 9: one rule for the exit status
+
+    /**
+     * Issue 9, defects 7 and 13: the exit status is known exactly when the event was built from a
+     * {@link Process}; by handle or pid it is unknown, on every backend, even for a child of this
+     * JVM and even when the same wait also watches it by {@code Process}.
+     */
+    @Test
+    void exitStatusIsKnownExactlyForEventsBuiltFromAProcess() throws Exception {
+        Process p = child("sleep", "30");
+        Event byHandle = Event.exit(p.toHandle());
+        Event byPid = Event.exit(p.pid());
+        Event byProcess = Event.exit(p);
+        List<Event> all = List.of(byHandle, byPid, byProcess);
+        assertEquals(List.of(), kernel.wait(all, Duration.ZERO)); // one watch, shared by the three
+        List<Fired> f = inScheduler(kernel, () -> {
+            Task<Void> killer = Task.spawn(() -> { p.destroyForcibly(); return null; });
+            List<Fired> got = new java.util.ArrayList<>();
+            java.util.Set<Event> left = new java.util.HashSet<>(all);
+            while (!left.isEmpty()) {
+                for (Fired x : kernel.wait(new java.util.ArrayList<>(left), null)) {
+                    got.add(x);
+                    left.remove(x.event());
+                }
+            }
+            joinTask(killer);
+            got.sort(java.util.Comparator.comparingInt(x -> all.indexOf(x.event())));
+            return got;
+        });
+        assertFiredExactly(f, byHandle, byPid, byProcess);
+        assertEquals(OptionalInt.empty(), f.get(0).exitStatus(), f.toString());
+        assertEquals(-1, f.get(0).data(), f.toString());
+        assertEquals(OptionalInt.empty(), f.get(1).exitStatus(), f.toString());
+        assertEquals(OptionalInt.of(137), f.get(2).exitStatus(), f.toString());
+        assertEquals(0, kernel.stats().processWatches());
+    }
+
+    /** Issue 9, defect 7: a process this JVM did not start exits with an unknown status on every backend. */
+    @Test
+    void aNonChildsExitStatusIsUnknownOnEveryBackend() throws Exception {
+        Process sh = new ProcessBuilder("sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        sh.getOutputStream().close();
+        long pid;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(sh.getInputStream(), StandardCharsets.US_ASCII))) {
+            pid = Long.parseLong(out.readLine().trim());
+        }
+        assertTrue(sh.waitFor(20, TimeUnit.SECONDS));
+        ProcessHandle other = ProcessHandle.of(pid).orElseThrow();
+        closeLater((AutoCloseable) other::destroyForcibly);
+        Event e = Event.exit(other);
+        assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO));
+        assertTrue(other.destroyForcibly());
+        List<Fired> f = kernel.wait(List.of(e), Duration.ofSeconds(20));
+        assertFiredExactly(f, e);
+        assertEquals(OptionalInt.empty(), f.get(0).exitStatus(), f.toString());
+        assertEquals(0, kernel.stats().processWatches());
+    }
+
 }
