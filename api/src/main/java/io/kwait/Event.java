@@ -22,8 +22,13 @@ import java.util.concurrent.CompletionStage;
  * for (Fired f : kernel.wait(events, null)) { ... }
  * }</pre>
  *
- * <p>Errors about the event itself (null, a filter the resource cannot have, a signal the JVM
- * reserves, a pid with no process) throw here, at construction, with a message naming the way out.
+ * <p>Errors about the event itself throw here, at construction, with a message naming the way
+ * out: null, a filter the resource cannot have, a negative fd, a pid with no process, a negative
+ * delay ({@link #after}: unlike Go's timers, which fire at once, it is refused like a negative
+ * {@code Task.sleep} or wait timeout; use {@code Duration.ZERO} to fire at once), a period that
+ * is not positive, a signal the JVM reserves or this platform lacks ({@code INFO} on Linux).
+ * What only the kernel can judge (a channel in blocking mode, a raw fd on a backend without raw
+ * fds) throws at {@link Kernel#wait}.
  */
 public final class Event {
 
@@ -143,6 +148,8 @@ public final class Event {
     /**
      * Expires {@code delay} after the start of each wait it is passed to: an idle timeout.
      * {@code Duration.ZERO} fires at once.
+     *
+     * @throws IllegalArgumentException a negative delay (use {@code Duration.ZERO} to fire at once)
      */
     public static Event after(Duration delay) {
         Objects.requireNonNull(delay, "delay");
@@ -177,7 +184,8 @@ public final class Event {
      * While a kernel watches a signal, kwait's handler replaces the previous one (the JVM's
      * shutdown for TERM/INT/HUP); it is restored when the last kernel watching it closes.
      *
-     * @throws IllegalArgumentException for QUIT, KILL, STOP and the others the JVM reserves, or an unknown name
+     * @throws IllegalArgumentException for QUIT, KILL, STOP and the others the JVM reserves, an unknown
+     *                                  name, or a signal this platform lacks ({@code INFO} on Linux)
      */
     public static Event signal(String name) {
         Objects.requireNonNull(name, "name");

@@ -67,7 +67,10 @@ public final class Task<T> {
      */
     public static Task<?> current() {
         TaskCore t = TaskCore.current();
-        if (t == null) throw new IllegalStateException("not inside a kwait task");
+        if (t == null) {
+            throw new IllegalStateException("not inside a kwait task; check with Task.inTask(), and run code as a task "
+                    + "with Scheduler.run(kernel, body) or scheduler.spawn(body)");
+        }
         return t.handle();
     }
 

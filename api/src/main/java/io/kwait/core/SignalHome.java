@@ -43,7 +43,7 @@ public final class SignalHome implements Home {
     /**
      * The signal's name without {@code SIG}, upper case.
      *
-     * @throws IllegalArgumentException a signal the JVM reserves, or an unknown name
+     * @throws IllegalArgumentException a signal the JVM reserves, an unknown name, or one this platform lacks
      */
     public static String canonicalName(String name) {
         String n = name.toUpperCase(Locale.ROOT);
@@ -55,6 +55,12 @@ public final class SignalHome implements Home {
         }
         if (!KNOWN.contains(n)) {
             throw new IllegalArgumentException("unknown signal name '" + name + "'; known: " + new TreeSet<>(KNOWN));
+        }
+        try {
+            new sun.misc.Signal(n); // only looks the name up; installs nothing
+        } catch (IllegalArgumentException absent) {
+            throw new IllegalArgumentException("this platform has no signal SIG" + n + " (" + System.getProperty("os.name")
+                    + "); choose another signal such as USR1, TERM or HUP", absent);
         }
         return n;
     }

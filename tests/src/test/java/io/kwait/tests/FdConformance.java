@@ -595,5 +595,4 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertEquals(0, s.fdRegistrations(), s.toString());
         assertEquals(0, s.backendRegistrations(), s.toString());
     }
-
 }

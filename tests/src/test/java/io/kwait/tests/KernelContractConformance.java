@@ -319,5 +319,4 @@ public abstract class KernelContractConformance extends ResourceConformanceSuppo
         assertEquals(Boolean.TRUE, waiter.get());
         assertEquals(0, kernel.stats().stageWatches(), kernel.stats().toString());
     }
-
 }

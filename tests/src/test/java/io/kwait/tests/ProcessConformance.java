@@ -346,5 +346,4 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
         assertEquals(OptionalInt.empty(), f.get(0).exitStatus(), f.toString());
         assertEquals(0, kernel.stats().processWatches());
     }
-
 }

@@ -260,4 +260,16 @@ public abstract class SignalConformance extends ResourceConformanceSupport {
             return null;
         });
     }
+
+    // ------------------------------------------------------------------ issue 9: refused at construction
+
+    /** Issue 9, defect 16: a signal this platform lacks (INFO on Linux) is refused by Event.signal itself. */
+    @Test
+    void aSignalThePlatformLacksIsRefusedAtConstruction() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux"),
+                "INFO exists on macOS and the BSDs");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Event.signal("INFO"));
+        assertTrue(e.getMessage().contains("INFO"), e.getMessage());
+        assertEquals(0, kernel.stats().signalWatches());
+    }
 }

@@ -858,4 +858,13 @@ public abstract class TaskConformance extends ConformanceBase {
         }
         assertEquals(List.of(), uncaught, "a task's thread touched the kernel after Scheduler.run returned");
     }
+
+    /** Issue 9, defect 16: Task.current() outside a task names Task.inTask() and the way in. */
+    @Test
+    void currentOutsideATaskNamesTheWayIn() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, Task::current);
+        assertTrue(e.getMessage().contains("Task.inTask()"), e.getMessage());
+        assertTrue(e.getMessage().contains("Scheduler.run"), e.getMessage());
+    }
+
 }
