@@ -165,6 +165,41 @@ public final class Kernel implements AutoCloseable {
         return loop.wait(list, timeout);
     }
 
+    /**
+     * Starts watching a signal now, before (and between) waits: kwait's handler replaces the
+     * previous one at once — for TERM, INT and HUP that is the JVM's shutdown — and every delivery
+     * from then on is counted and reported by the next wait on that event. Without it a signal is
+     * watched from the first wait that includes it. The watch stays, whatever the waits do, until
+     * {@link #unwatch} or {@link #close()}. Call it from the thread that waits, or a task of this
+     * kernel's scheduler.
+     *
+     * <pre>{@code
+     * Event term = Event.signal("TERM");
+     * kernel.watch(term);          // from here on, TERM no longer ends the JVM: it fires term
+     * ... start up ...
+     * kernel.wait(List.of(term, ...), null);
+     * }</pre>
+     *
+     * @throws IllegalArgumentException not a signal event (other kinds need no watch between waits),
+     *                                  or the JVM refuses the signal
+     * @throws IllegalStateException    another thread is waiting on this kernel
+     * @throws ClosedKernelException    the kernel is closed
+     */
+    public void watch(Event signal) {
+        loop.watch(Objects.requireNonNull(signal, "signal"), true);
+    }
+
+    /**
+     * Stops a {@link #watch} without closing the kernel: when no wait uses the signal now, its
+     * watch goes at once and — if no other kernel watches it — the previous handler is back.
+     * Deliveries counted and not yet reported are dropped. Does nothing for a signal not watched.
+     *
+     * @throws IllegalArgumentException not a signal event
+     */
+    public void unwatch(Event signal) {
+        loop.watch(Objects.requireNonNull(signal, "signal"), false);
+    }
+
     // ================================================================ stats and close
 
     /** Counts of what this kernel holds now; all zero after {@link #close()}. For leak checks and monitoring. */

@@ -98,6 +98,31 @@ public final class Loop {
         }
     }
 
+    /**
+     * {@code Kernel.watch} ({@code on}) or {@code unwatch}: for signal events only. Runs as the
+     * owner, like a wait: from a task of this kernel's scheduler, or a plain thread while no
+     * other waits.
+     */
+    public void watch(Event e, boolean on) {
+        if (e.kind() != Event.Kind.SIGNAL) {
+            throw new IllegalArgumentException("only signal events are watched between waits (" + e + "); every other kind "
+                    + "is watched by the waits themselves, and what fires meanwhile is seen by the next wait");
+        }
+        if (closed) throw Access.api().closedKernel("kernel is closed; open a new one with Kernel.open()");
+        TaskCore task = TaskCore.current();
+        if (task != null && task.scheduler.loop == this) {
+            if (on) signals.watch(e); else signals.unwatch(e);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        ownership.enterWait(me);
+        try {
+            if (on) signals.watch(e); else signals.unwatch(e);
+        } finally {
+            ownership.leaveWait(me);
+        }
+    }
+
     /** Checks everything that can be checked before anything is subscribed. */
     private void check(Event[] list) {
         for (Event e : list) homes[e.kind().ordinal()].check(e);

@@ -72,6 +72,8 @@ public final class SignalHome implements Home {
         final String name;
         final AtomicLong pending = new AtomicLong();
         final ArrayList<Subscription> subs = new ArrayList<>(1);
+        /** Started by {@code Kernel.watch}: stays until {@code Kernel.unwatch}, whatever the waits do. */
+        boolean pinned;
         final Consumer<String> relay = n -> {
             pending.incrementAndGet();
             loop.post(this::deliver);
@@ -87,15 +89,30 @@ public final class SignalHome implements Home {
         }
     }
 
-    @Override
-    public void subscribe(WaitCall call, int i, Event e) {
-        String name = (String) e.resource();
+    private Watch watchOf(String name) {
         Watch w = watches.get(name);
         if (w == null) {
             w = new Watch(name);
             SignalRelay.subscribe(name, w.relay); // may refuse: nothing of this watch is kept then
             watches.put(name, w);
         }
+        return w;
+    }
+
+    /** {@code Kernel.watch}: watches the signal from now on, until {@link #unwatch}. */
+    void watch(Event e) { watchOf((String) e.resource()).pinned = true; }
+
+    /** {@code Kernel.unwatch}: ends a {@link #watch}; the watch goes now unless a wait uses it. */
+    void unwatch(Event e) {
+        Watch w = watches.get((String) e.resource());
+        if (w == null) return;
+        w.pinned = false;
+        if (w.subs.isEmpty()) drop(w);
+    }
+
+    @Override
+    public void subscribe(WaitCall call, int i, Event e) {
+        Watch w = watchOf((String) e.resource());
         Subscription sub = new Subscription(call, i, this, w, 0);
         w.subs.add(sub);
         call.add(sub);
@@ -106,7 +123,7 @@ public final class SignalHome implements Home {
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
         w.subs.remove(s);
-        if (w.subs.isEmpty() && abandoned) drop(w);
+        if (w.subs.isEmpty() && abandoned && !w.pinned) drop(w);
     }
 
     private void drop(Watch w) {

@@ -272,4 +272,34 @@ public abstract class SignalConformance extends ResourceConformanceSupport {
         assertTrue(e.getMessage().contains("INFO"), e.getMessage());
         assertEquals(0, kernel.stats().signalWatches());
     }
+
+    /**
+     * Issue 9, defect 15: {@code Kernel.watch} starts watching a signal before the first wait (a
+     * delivery then is counted, never handed to the previous handler), keeps the watch through an
+     * abandoned wait, and {@code unwatch} ends it without closing the kernel.
+     */
+    @Test
+    void aSignalWatchedBeforeTheFirstWaitIsCountedUntilUnwatched() throws Exception {
+        Event sig = Event.signal("USR1");
+        kernel.watch(sig);
+        assertEquals(1, kernel.stats().signalWatches(), kernel.stats().toString());
+        kill(kernel, "USR1"); // before any wait
+        List<Fired> f = kernel.wait(List.of(sig), PATIENCE);
+        assertFiredExactly(f, sig);
+        assertEquals(1, f.get(0).count());
+        assertEquals(0, safetyNetUsr1.get(), "the delivery reached the previous handler");
+
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(InterruptedException.class, () -> kernel.wait(List.of(sig), null));
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(1, kernel.stats().signalWatches(), "an abandoned wait keeps a watch started by watch()");
+
+        kernel.unwatch(sig);
+        assertEquals(0, kernel.stats().signalWatches(), kernel.stats().toString());
+        kernel.unwatch(sig); // not watched: nothing to do
+        assertThrows(IllegalArgumentException.class, () -> kernel.watch(Event.after(Duration.ZERO)));
+    }
 }

@@ -866,5 +866,4 @@ public abstract class TaskConformance extends ConformanceBase {
         assertTrue(e.getMessage().contains("Task.inTask()"), e.getMessage());
         assertTrue(e.getMessage().contains("Scheduler.run"), e.getMessage());
     }
-
 }
