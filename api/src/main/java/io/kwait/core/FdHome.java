@@ -5,6 +5,7 @@ import io.kwait.Filter;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -96,8 +97,8 @@ public final class FdHome implements Home {
 
         /** A readiness report from the backend. */
         void dispatch(int ready, int flags, long data, Throwable error) {
-            boolean failed = (flags & Interest.FLAG_ERROR) != 0;
-            int fflags = ((flags & Interest.FLAG_EOF) != 0 ? Access.EOF : 0) | (failed ? Access.ERROR : 0);
+            boolean failed = (flags & ReadyFlags.ERROR) != 0;
+            int fflags = ((flags & ReadyFlags.EOF) != 0 ? Access.EOF : 0) | (failed ? Access.ERROR : 0);
             int wanted = 0;
             for (int k = 0, n = subs.size(); k < n; k++) {
                 Subscription s = subs.get(k);
@@ -117,7 +118,7 @@ public final class FdHome implements Home {
                 backend.register(this, ops);
                 armed = ops;
             } catch (IOException e) {
-                dispatch(Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, e);
+                dispatch(Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, e);
             }
         }
 
@@ -195,7 +196,7 @@ public final class FdHome implements Home {
         lastClosedCheck = now;
         for (Watch w : new ArrayList<>(watches.values())) {
             if (!w.subs.isEmpty() && w.isClosedChannel()) {
-                w.dispatch(Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
+                w.dispatch(Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
             }
         }
     }

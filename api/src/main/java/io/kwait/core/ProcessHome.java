@@ -4,6 +4,7 @@ import io.kwait.Event;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public final class ProcessHome implements Home {
         Watch(long pid) { super(Kind.PROCESS, pid); }
 
         /**
-         * The backend's exit report. A status it carries ({@link Interest#FLAG_EXIT_STATUS}, the
+         * The backend's exit report. A status it carries ({@link ReadyFlags#EXIT_STATUS}, the
          * BSDs' NOTE_EXIT) is not used: the rule is the same on every backend, see {@link #fired}.
          */
         void dispatch(int flags, long data) {

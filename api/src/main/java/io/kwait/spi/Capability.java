@@ -12,6 +12,6 @@ public enum Capability {
     PROCESS_EXIT,
     /** Readiness reports carry the byte count available in {@code data} (kqueue, FIONREAD). */
     BYTES_AVAILABLE,
-    /** Readiness reports set {@link Interest#FLAG_EOF} when the peer hung up. */
+    /** Readiness reports set {@link ReadyFlags#EOF} when the peer hung up. */
     EOF_FLAG
 }

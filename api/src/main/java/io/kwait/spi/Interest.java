@@ -1,9 +1,9 @@
 package io.kwait.spi;
 
 /**
- * Bit sets exchanged between the core and a {@link Backend}: what the core wants to hear about
- * ({@code READ}, {@code WRITE}, {@code EXIT}) and the flags a backend reports with a readiness
- * ({@code EOF}, {@code ERROR}, {@code EXIT_STATUS}).
+ * The interest bits the core asks a {@link Backend} for ({@code READ}, {@code WRITE},
+ * {@code EXIT}); a readiness reports the ready ones in the same bits. The flags a backend
+ * reports with a readiness are another bit set, {@link ReadyFlags}.
  *
  * <p>Plain {@code int} constants rather than an {@code EnumSet} because they cross the poll loop
  * on every event and a backend maps them straight to its OS bits.
@@ -15,13 +15,6 @@ public final class Interest {
     public static final int WRITE = 2;
     /** A process source exited. */
     public static final int EXIT = 4;
-
-    /** Reported flag: the peer closed its end (hang-up / end of stream) where the OS tells. */
-    public static final int FLAG_EOF = 1;
-    /** Reported flag: the source is in error; the {@code error} argument says why. */
-    public static final int FLAG_ERROR = 2;
-    /** Reported flag with {@link #EXIT}: {@code data} holds the exit status the OS gave. */
-    public static final int FLAG_EXIT_STATUS = 4;
 
     private Interest() {}
 

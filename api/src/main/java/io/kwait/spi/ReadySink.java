@@ -11,11 +11,11 @@ public interface ReadySink {
      *
      * @param source the source, as registered
      * @param ready  {@link Interest} bits that are ready now; may include bits not asked for only
-     *               when {@code flags} has {@link Interest#FLAG_ERROR} or {@link Interest#FLAG_EOF}
-     * @param flags  {@link Interest#FLAG_EOF}, {@link Interest#FLAG_ERROR}, {@link Interest#FLAG_EXIT_STATUS}
+     *               when {@code flags} has {@link ReadyFlags#ERROR} or {@link ReadyFlags#EOF}
+     * @param flags  {@link ReadyFlags#EOF}, {@link ReadyFlags#ERROR}, {@link ReadyFlags#EXIT_STATUS}
      * @param data   bytes available (with {@link Capability#BYTES_AVAILABLE}), the exit status
-     *               (with {@link Interest#FLAG_EXIT_STATUS}), otherwise 0
-     * @param error  the cause when {@code flags} has {@link Interest#FLAG_ERROR}, else null
+     *               (with {@link ReadyFlags#EXIT_STATUS}), otherwise 0
+     * @param error  the cause when {@code flags} has {@link ReadyFlags#ERROR}, else null
      */
     void ready(Source source, int ready, int flags, long data, Throwable error);
 }

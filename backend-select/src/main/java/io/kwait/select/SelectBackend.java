@@ -17,7 +17,7 @@
  *      register() flushes with selectNow() when it meets a cancelled key of the channel;
  *    - closing a channel does not wake a blocked select, and a cancelled key is never selected. We
  *      learn about a close only from the key set shrinking after a selection; our own registry then
- *      tells which sources went away, and they are reported once with FLAG_ERROR and forgotten.
+ *      tells which sources went away, and they are reported once with ReadyFlags.ERROR and forgotten.
  *      To report a channel closed *between* polls at once, a blocking poll first does a
  *      non-blocking selectNow() pass (which also flushes cancelled keys) and blocks only when
  *      nothing came of it. That costs one extra syscall, only on the path that is about to sleep.
@@ -43,6 +43,7 @@ package io.kwait.select;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
 
@@ -82,7 +83,7 @@ import java.util.function.Consumer;
  * {@link ServerSocketChannel} and {@code OP_READ} elsewhere; {@link Interest#WRITE} is
  * {@code OP_CONNECT} on a {@link SocketChannel} whose connect is pending and {@code OP_WRITE}
  * elsewhere, re-mapped automatically when the connect completes. A channel closed while registered
- * is reported once, by the next poll that returns, with {@link Interest#FLAG_ERROR} and a
+ * is reported once, by the next poll that returns, with {@link ReadyFlags#ERROR} and a
  * {@link ClosedChannelException}, and is forgotten.
  *
  * <p>Threading follows {@link Backend}: one polling thread at a time; {@link #wakeup()} from any
@@ -421,7 +422,7 @@ public final class SelectBackend implements Backend {
                 if (ops == CANCELLED || !key.isValid()) {
                     forget(key, reg);
                     reported++;
-                    sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0,
+                    sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0,
                             new ClosedChannelException());
                     continue;
                 }

@@ -3,6 +3,7 @@ package io.kwait.select;
 import io.kwait.spi.Backend;
 import io.kwait.spi.BackendProvider;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -329,7 +330,7 @@ class SelectBackendTest {
         Reports.Report r = reports.only();
         assertSame(src, r.source());
         assertEquals(Interest.READ | Interest.WRITE, r.ready());
-        assertEquals(Interest.FLAG_ERROR, r.flags());
+        assertEquals(ReadyFlags.ERROR, r.flags());
         assertInstanceOf(ClosedChannelException.class, r.error());
         assertNull(src.backendState(), "a closed source is forgotten");
         assertEquals(1, backend.registrationCount());
@@ -348,7 +349,7 @@ class SelectBackendTest {
         backend.register(src, Interest.READ);
         pipe.source().close(); // never selected: only the key set tells
         assertEquals(1, backend.poll(-1, reports));
-        assertEquals(Interest.FLAG_ERROR, reports.only().flags());
+        assertEquals(ReadyFlags.ERROR, reports.only().flags());
         assertEquals(0, backend.registrationCount());
     }
 

@@ -13,7 +13,7 @@
  * 2. epoll watches the open file description, not the number. Closing the last fd of a file
  *    removes its item silently; a closed JDK channel therefore simply stops reporting. The core
  *    notices closed channels itself (Channel.isOpen() on every wait), and this backend reports
- *    FLAG_ERROR with a ClosedChannelException for any event of a channel that is no longer open.
+ *    ReadyFlags.ERROR with a ClosedChannelException for any event of a channel that is no longer open.
  *    The other side of the same fact: if a file lives on in another fd (dup, fork), its item
  *    stays and cannot be removed through the reused number. Such an item's events carry an old
  *    generation and are dropped; if it stays ready it makes epoll_wait return early - a wasted
@@ -38,9 +38,9 @@
  *    the next non-zero interest ADDs it again. Both cost one syscall; an unchanged interest none.
  *
  * 5. Readiness: READ asks for EPOLLIN|EPOLLRDHUP, WRITE for EPOLLOUT. EPOLLHUP (both directions
- *    closed, or a pipe whose writers are gone) reports every interested bit with FLAG_EOF;
- *    EPOLLRDHUP (the peer shut down its writing half) reports READ with FLAG_EOF. EPOLLERR is
- *    FLAG_ERROR. Its cause is not read with getsockopt(SO_ERROR), because that *clears* the
+ *    closed, or a pipe whose writers are gone) reports every interested bit with ReadyFlags.EOF;
+ *    EPOLLRDHUP (the peer shut down its writing half) reports READ with ReadyFlags.EOF. EPOLLERR is
+ *    ReadyFlags.ERROR. Its cause is not read with getsockopt(SO_ERROR), because that *clears* the
  *    socket error: a refused connect would then look successful to finishConnect(). The message
  *    says that the next read, write or finishConnect() reports the cause. On a pipe, EPOLLERR
  *    means the reading end is closed (pipe_poll); it is reported the same way. A TCP socket that
@@ -108,6 +108,7 @@ import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
 
@@ -142,7 +143,7 @@ import static io.kwait.nativeio.Linux.EPOLL_CTL_MOD;
  * eventfd for wakeups. It serves every {@link Source.Kind}: non-blocking JDK channels (by their fd
  * number), raw fds the caller owns, and processes (children or not), and it has every
  * {@linkplain Capability capability} (see {@link #capabilities()} for the exceptions): readiness
- * reports carry {@link Interest#FLAG_EOF} on hang-up and the bytes readable in {@code data};
+ * reports carry {@link ReadyFlags#EOF} on hang-up and the bytes readable in {@code data};
  * process exit needs no thread per process.
  *
  * <p>Needs Linux, JNR (jnr-ffi) and the JVM flag {@value NioInternals#ADD_EXPORTS_FLAG};
@@ -642,14 +643,14 @@ public final class EpollBackend implements Backend {
             if (channel != null && !channel.isOpen()) {
                 forget(reg);
                 reported++;
-                sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
+                sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
                 continue;
             }
             int interest = reg.interest;
             if (interest == 0) continue;
             if ((ev & EPOLLERR) != 0) {
                 reported++;
-                sink.ready(source, interest, Interest.FLAG_ERROR, 0, new IOException("fd " + e.fd + " (" + source
+                sink.ready(source, interest, ReadyFlags.ERROR, 0, new IOException("fd " + e.fd + " (" + source
                         + "): the OS reports an error condition (EPOLLERR): a pending socket error, which the next read,"
                         + " write or finishConnect() reports, or a pipe whose reading end is closed"));
                 continue;
@@ -660,12 +661,12 @@ public final class EpollBackend implements Backend {
             if ((ev & EPOLLOUT) != 0) ready |= Interest.WRITE;
             if ((ev & EPOLLHUP) != 0) {
                 ready |= Interest.READ | Interest.WRITE;
-                flags = Interest.FLAG_EOF;
+                flags = ReadyFlags.EOF;
             }
             ready &= interest;
             if ((ev & EPOLLRDHUP) != 0 && (interest & Interest.READ) != 0) {
                 ready |= Interest.READ;
-                flags = Interest.FLAG_EOF;
+                flags = ReadyFlags.EOF;
             }
             if (ready == 0) continue;
             long data = 0;

@@ -34,7 +34,7 @@
  *    then returns at once). The event list always has room for one entry per change, so no error
  *    is ever lost to "-1 and errno" (and FreeBSD never stops processing the rest of the list).
  *    Every returned kevent is checked for EV_ERROR. An error for an entry's EV_ADD becomes one
- *    FLAG_ERROR report for that entry's sources only, with an IOException naming the errno; the
+ *    ReadyFlags.ERROR report for that entry's sources only, with an IOException naming the errno; the
  *    other sources of the same poll are reported as usual. Errors of EV_DELETE (udata 0) are
  *    ignored: ENOENT and EBADF only mean the kernel dropped the knote already. EPIPE on EV_ADD is
  *    ignored too: old macOS (10.10/10.11) returns it for a pipe whose other end is gone and still
@@ -42,7 +42,7 @@
  *
  * 5. close(fd) removes every knote of that fd, silently, on every OS. A closed JDK channel thus
  *    stops reporting; the core notices closed channels itself (isOpen() on every wait), and this
- *    backend reports FLAG_ERROR with a ClosedChannelException for any event of a channel that is no
+ *    backend reports ReadyFlags.ERROR with a ClosedChannelException for any event of a channel that is no
  *    longer open, and sends no EV_DELETE for it (nothing is left to delete, and its number may
  *    belong to another file by now). A registration on a number that still has an entry first
  *    forgets owners whose channel is closed; a new owner of a live entry re-sends EV_ADD, which
@@ -53,9 +53,9 @@
  *    EVFILT_READ's data is the number of bytes readable (for a listening socket: the backlog, so
  *    ServerSocketChannel sources report 0); EVFILT_WRITE's data is the room in the send buffer,
  *    which the SPI has no place for (data is the READ byte count or 0). READ and WRITE of one fd are
- *    separate kevents; they are merged into one report per source and poll. EV_EOF is FLAG_EOF on
+ *    separate kevents; they are merged into one report per source and poll. EV_EOF is ReadyFlags.EOF on
  *    the filter it came with; EV_EOF with a non-zero fflags is a socket error (fflags = its errno):
- *    FLAG_ERROR with an IOException naming it.
+ *    ReadyFlags.ERROR with an IOException naming it.
  *
  * 7. Processes: EVFILT_PROC with NOTE_EXIT, for any pid we may see, with no thread per process and
  *    nothing ever reaped (the JDK's reaper thread owns java.lang.Process children). On macOS
@@ -63,7 +63,7 @@
  *    signal the process) and answers EACCES otherwise, and the registration is then retried without
  *    it. The exit event carries the wait status in data when fflags has NOTE_EXIT (BSDs) or
  *    NOTE_EXITSTATUS (macOS); it is decoded the JDK's way (exit code, or 128 + signal) and reported
- *    with FLAG_EXIT_STATUS; the core prefers java.lang.Process's own status anyway. A process that
+ *    with ReadyFlags.EXIT_STATUS; the core prefers java.lang.Process's own status anyway. A process that
  *    already exited: FreeBSD attaches to the zombie and fires at once; macOS and OpenBSD answer
  *    ESRCH, as every OS does once the process was reaped. ESRCH is therefore "exited": the next
  *    poll reports EXIT without a status (and does not block before it). Process registrations are
@@ -112,6 +112,7 @@ import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
 
@@ -136,7 +137,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link KqueueBinding}, with {@code EVFILT_PROC} for process exit and {@code EVFILT_USER} (or a
  * pipe) for wakeups. It serves every {@link Source.Kind} and has every
  * {@linkplain Capability capability}: raw fds, process exit with no thread per process, the bytes
- * readable in {@code data}, and {@link Interest#FLAG_EOF} on hang-up.
+ * readable in {@code data}, and {@link ReadyFlags#EOF} on hang-up.
  *
  * <p>The binding decides the OS: {@link NativeKqueueBinding} (libc through JNR) on macOS/FreeBSD/
  * OpenBSD, chosen by {@link KqueueBackendProvider}; or, on Linux and for tests only, the
@@ -765,7 +766,7 @@ public final class KqueueBackend implements Backend {
         if (e.statusKnown) {
             long code = exitCode(e.exitData);
             if (code >= 0) {
-                flags = Interest.FLAG_EXIT_STATUS;
+                flags = ReadyFlags.EXIT_STATUS;
                 data = code;
             }
         }
@@ -808,7 +809,7 @@ public final class KqueueBackend implements Backend {
             if (channel != null && !channel.isOpen()) {
                 forget(reg);
                 reported++;
-                sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
+                sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
                 continue;
             }
             if (e.error != null) {
@@ -819,13 +820,13 @@ public final class KqueueBackend implements Backend {
                     c.initCause(e.error);
                     cause = c;
                 }
-                int eof = e.eofBits != 0 ? Interest.FLAG_EOF : 0;
-                sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR | eof, 0, cause);
+                int eof = e.eofBits != 0 ? ReadyFlags.EOF : 0;
+                sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR | eof, 0, cause);
                 continue;
             }
             int ready = e.ready & reg.interest;
             if (ready == 0) continue;
-            int flags = (e.eofBits & ready) != 0 ? Interest.FLAG_EOF : 0;
+            int flags = (e.eofBits & ready) != 0 ? ReadyFlags.EOF : 0;
             long data = (ready & Interest.READ) != 0 && !e.noByteCount ? e.bytes : 0;
             reported++;
             sink.ready(source, ready, flags, data, null);

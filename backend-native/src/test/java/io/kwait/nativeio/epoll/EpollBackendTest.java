@@ -9,6 +9,7 @@ import io.kwait.spi.Availability;
 import io.kwait.spi.BackendProvider;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -180,7 +181,7 @@ class EpollBackendTest {
         assertEquals(1, backend.poll(-1, reports));
         Reports.Report r = reports.only();
         assertEquals(Interest.READ, r.ready());
-        assertEquals(Interest.FLAG_EOF, r.flags(), "EPOLLHUP: hang-up");
+        assertEquals(ReadyFlags.EOF, r.flags(), "EPOLLHUP: hang-up");
         assertEquals(2, r.data(), "buffered bytes are still counted");
     }
 
@@ -192,7 +193,7 @@ class EpollBackendTest {
         closeRaw(p[0]);
         assertEquals(1, backend.poll(-1, reports));
         Reports.Report r = reports.only();
-        assertEquals(Interest.FLAG_ERROR, r.flags() & Interest.FLAG_ERROR, "EPOLLERR: " + r);
+        assertEquals(ReadyFlags.ERROR, r.flags() & ReadyFlags.ERROR, "EPOLLERR: " + r);
         assertInstanceOf(IOException.class, r.error());
         assertTrue(r.error().getMessage().contains("EPOLLERR"), r.error().getMessage());
     }
@@ -204,7 +205,7 @@ class EpollBackendTest {
         backend.register(src, Interest.READ);
         closeRaw(p[1]);
         assertEquals(1, backend.poll(-1, reports));
-        assertEquals(Interest.FLAG_EOF, reports.only().flags());
+        assertEquals(ReadyFlags.EOF, reports.only().flags());
 
         backend.register(src, 0);
         assertEquals(1, backend.registrationCount(), "still registered");
@@ -218,7 +219,7 @@ class EpollBackendTest {
 
         backend.register(src, Interest.READ);
         assertEquals(1, backend.poll(0, reports));
-        assertEquals(Interest.FLAG_EOF, reports.only().flags());
+        assertEquals(ReadyFlags.EOF, reports.only().flags());
     }
 
     @Test
@@ -420,7 +421,7 @@ class EpollBackendTest {
 
         client.shutdownOutput();
         assertEquals(1, backend.poll(-1, reports.clear()));
-        assertEquals(Interest.FLAG_EOF, reports.only().flags(), "EPOLLRDHUP");
+        assertEquals(ReadyFlags.EOF, reports.only().flags(), "EPOLLRDHUP");
         assertEquals(7, reports.only().data());
     }
 

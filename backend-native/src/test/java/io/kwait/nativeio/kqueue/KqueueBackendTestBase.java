@@ -7,6 +7,7 @@ import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,7 +162,7 @@ abstract class KqueueBackendTestBase {
         }
         p.sink().close();
         poll(-1);
-        assertEquals(Interest.FLAG_EOF, reports.only().flags());
+        assertEquals(ReadyFlags.EOF, reports.only().flags());
         assertEquals(1, backend.registrationCount());
     }
 
@@ -186,7 +187,7 @@ abstract class KqueueBackendTestBase {
         assertEquals(Interest.READ, reports.only().ready());
         pair[0].close();
         poll(-1);
-        assertEquals(Interest.FLAG_EOF, reports.only().flags() & Interest.FLAG_EOF, "peer closed");
+        assertEquals(ReadyFlags.EOF, reports.only().flags() & ReadyFlags.EOF, "peer closed");
     }
 
     @Test
@@ -247,7 +248,7 @@ abstract class KqueueBackendTestBase {
         int n = poll(-1); // the failed change ends the kevent() at once: the live pipe may come next time
         Reports.Report err = reports.of(bad);
         assertNotNull(err, "the error reached its source: " + reports.list);
-        assertEquals(Interest.FLAG_ERROR, err.flags() & Interest.FLAG_ERROR);
+        assertEquals(ReadyFlags.ERROR, err.flags() & ReadyFlags.ERROR);
         assertInstanceOf(IOException.class, err.error());
         assertTrue(err.error().getMessage().contains("errno " + platform().constants().errnos().ebadf()), err.error().getMessage());
         assertTrue(err.error().getMessage().contains("fd " + NOT_AN_FD), err.error().getMessage());
@@ -295,7 +296,7 @@ abstract class KqueueBackendTestBase {
             for (Reports.Report r : reports.list) {
                 if (r.source() == bad) {
                     errors++;
-                    assertEquals(Interest.FLAG_ERROR, r.flags());
+                    assertEquals(ReadyFlags.ERROR, r.flags());
                     backend.deregister(bad); // as the core does with an error
                 } else {
                     assertTrue(sources.contains(r.source()));
@@ -376,7 +377,7 @@ abstract class KqueueBackendTestBase {
         poll(-1);
         Reports.Report r = reports.only();
         assertEquals(Interest.EXIT, r.ready());
-        if ((r.flags() & Interest.FLAG_EXIT_STATUS) != 0) assertEquals(128 + 9, r.data());
+        if ((r.flags() & ReadyFlags.EXIT_STATUS) != 0) assertEquals(128 + 9, r.data());
         assertEquals(0, backend.registrationCount());
         assertEquals(0, poll(0), "reported once");
     }
@@ -421,7 +422,7 @@ abstract class KqueueBackendTestBase {
         if (platform().constants() == KqueueConstants.MACOS) {
             assertEquals(0, r.flags(), "macOS: ESRCH for a zombie, so no status");
         } else {
-            assertEquals(Interest.FLAG_EXIT_STATUS, r.flags(), "FreeBSD: the zombie fires with its status");
+            assertEquals(ReadyFlags.EXIT_STATUS, r.flags(), "FreeBSD: the zombie fires with its status");
             assertEquals(5, r.data());
         }
     }
@@ -440,7 +441,7 @@ abstract class KqueueBackendTestBase {
         if (platform().constants() == KqueueConstants.MACOS) {
             assertEquals(0, r.flags(), "no NOTE_EXITSTATUS for a non-child");
         } else {
-            assertEquals(Interest.FLAG_EXIT_STATUS, r.flags(), "its parent never reaps: the status is there");
+            assertEquals(ReadyFlags.EXIT_STATUS, r.flags(), "its parent never reaps: the status is there");
             assertEquals(128 + 15, r.data());
         }
     }
