@@ -7,8 +7,8 @@ import java.util.Locale;
 /**
  * Marker: the conformance suite's subclasses for the kqueue backend on the simulated kqueue live
  * in this package, twice: with macOS's layout and semantics, and with FreeBSD 12+'s. The
- * simulation is built on Linux's epoll and pidfds, so off Linux these classes are skipped; on
- * Linux they need {@code -Dkwait.kqueue.simulation=true} (the build sets it) and fail without it.
+ * simulation (module kqueue-sim, on this suite's test class path only) is built on Linux's epoll
+ * and pidfds, so off Linux these classes are skipped.
  */
 final class KqueueSimTestSuite {
     static final String MACOS = "kqueue-sim-macos";

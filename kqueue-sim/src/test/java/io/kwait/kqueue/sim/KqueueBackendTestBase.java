@@ -1,10 +1,14 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.LibC;
 import io.kwait.nativeio.Linux;
 import io.kwait.nativeio.NativeBuffer;
 import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.NioInternals;
+import io.kwait.nativeio.kqueue.KqueueBackend;
+import io.kwait.nativeio.kqueue.KqueueBinding;
+import io.kwait.nativeio.kqueue.KqueueConstants;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
 import io.kwait.spi.Source;
@@ -280,7 +284,7 @@ abstract class KqueueBackendTestBase {
     void aFullChangeListIsFlushedOnItsOwnAndItsErrorsReportedByTheNextPoll() throws IOException {
         List<Source> sources = new ArrayList<>();
         Source bad = new TestSource(Source.Kind.FD, NOT_AN_FD);
-        for (int i = 0; i < KqueueBackend.CHANGE_CAPACITY + 30; i++) {
+        for (int i = 0; i < changeCapacity() + 30; i++) {
             Pipe p = pipe();
             write(p, 1);
             Source s = new TestSource(p.source());
@@ -308,6 +312,20 @@ abstract class KqueueBackendTestBase {
         assertEquals(1, errors, "the flush's error is reported once, to its source");
         assertEquals(sources.size(), heard.size(), "every source was heard of");
         assertEquals(sources.size(), backend.registrationCount());
+    }
+
+    /**
+     * KqueueBackend's change list length (fact 3), package-private there: read, not copied, so the
+     * test above overflows the list whatever its length becomes.
+     */
+    private static int changeCapacity() {
+        try {
+            java.lang.reflect.Field f = KqueueBackend.class.getDeclaredField("CHANGE_CAPACITY");
+            f.setAccessible(true);
+            return f.getInt(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("KqueueBackend.CHANGE_CAPACITY is gone: point this test at the new limit", e);
+        }
     }
 
     // ------------------------------------------------------------------ stale events
@@ -457,15 +475,6 @@ abstract class KqueueBackendTestBase {
         assertEquals(2, reports.list.size(), reports.list.toString());
         assertNotNull(reports.of(a));
         assertNotNull(reports.of(b));
-    }
-
-    @Test
-    void exitCodesAreDecodedTheJdksWay() {
-        assertEquals(5, KqueueBackend.exitCode(5 << 8));
-        assertEquals(0, KqueueBackend.exitCode(0));
-        assertEquals(128 + 9, KqueueBackend.exitCode(9));
-        assertEquals(128 + 11, KqueueBackend.exitCode(11 | 0x80), "core dumped");
-        assertEquals(-1, KqueueBackend.exitCode(0x137f), "stopped is not an exit");
     }
 
     // ------------------------------------------------------------------ wakeup, interrupt

@@ -43,7 +43,7 @@
  *    backend's. Timeouts: NULL waits without limit, a zero timespec polls, others wait at most
  *    that long (rounded up to milliseconds).
  */
-package io.kwait.nativeio.kqueue.sim;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.EpollEventLayout;
 import io.kwait.nativeio.LibC;
@@ -84,7 +84,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Not a kernel: {@link #NOT_MODELED} lists what it leaves out. Never chosen by
  * {@code Kernel.open()}: the providers {@code kqueue-sim-macos} and {@code kqueue-sim-freebsd}
- * have a negative priority and are available only with {@code -Dkwait.kqueue.simulation=true}.
+ * have a negative priority, and this module is on the class path of kwait's own tests only.
  *
  * <p>Thread-safe: every method may be called from any thread; a {@code kevent} that waits holds no
  * lock, so another thread's trigger reaches it.

@@ -1,4 +1,4 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
 import io.kwait.spi.Source;
 

@@ -1,11 +1,11 @@
-package io.kwait.nativeio.kqueue.sim;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.kqueue.KqueuePlatform;
 
 /**
  * {@code kqueue-sim-freebsd}: the kqueue backend on a {@link SimulatedKqueue} with FreeBSD 12+'s
  * 64-byte {@code struct kevent}, constants and process semantics (a zombie fires at once, the wait
- * status with every {@code NOTE_EXIT}). For tests on Linux with {@code -Dkwait.kqueue.simulation=true}.
+ * status with every {@code NOTE_EXIT}). For tests on Linux.
  */
 public final class KqueueSimFreebsdProvider extends KqueueSimProvider {
     /** The backend name. */

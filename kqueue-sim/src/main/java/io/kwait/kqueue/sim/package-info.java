@@ -4,4 +4,4 @@
  * {@code kqueue-sim-macos} and {@code kqueue-sim-freebsd} that run the real
  * {@link io.kwait.nativeio.kqueue.KqueueBackend} on it. For tests only.
  */
-package io.kwait.nativeio.kqueue.sim;
+package io.kwait.kqueue.sim;

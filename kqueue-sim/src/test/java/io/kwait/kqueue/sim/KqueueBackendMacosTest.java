@@ -1,7 +1,7 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.kqueue.sim.SimulatedKqueue;
-
+import io.kwait.nativeio.kqueue.KqueueBinding;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
 /** The kqueue backend on the simulated macOS kqueue (32-byte kevent, ESRCH for zombies, NOTE_EXITSTATUS). */
 class KqueueBackendMacosTest extends KqueueBackendTestBase {
     @Override

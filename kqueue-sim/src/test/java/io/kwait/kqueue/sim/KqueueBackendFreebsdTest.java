@@ -1,7 +1,7 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.kqueue.sim.SimulatedKqueue;
-
+import io.kwait.nativeio.kqueue.KqueueBinding;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
 /** The kqueue backend on the simulated FreeBSD 12+ kqueue (64-byte kevent, zombies fire with their status). */
 class KqueueBackendFreebsdTest extends KqueueBackendTestBase {
     @Override

@@ -1,11 +1,12 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.LibC;
 import io.kwait.nativeio.Linux;
 import io.kwait.nativeio.NativeBuffer;
 import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.NioInternals;
-import io.kwait.nativeio.kqueue.sim.SimulatedKqueue;
+import io.kwait.nativeio.kqueue.KqueueConstants;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.kwait.nativeio.kqueue.sim;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.NioInternals;
@@ -12,14 +12,12 @@ import java.io.IOException;
 import java.util.Locale;
 
 /**
- * Base of the providers of {@link KqueueBackend} on a {@link SimulatedKqueue}: a test fixture,
- * never chosen by {@code Kernel.open()} on its own (negative priority), and available only on
- * Linux and only with {@value #PROPERTY}{@code =true}, so that a test run asks for it explicitly.
+ * Base of the providers of {@link KqueueBackend} on a {@link SimulatedKqueue}: a test fixture, on
+ * the class path of kwait's own tests only (this module is never installed or deployed), never
+ * chosen by {@code Kernel.open()} on its own (negative priority: a test asks for it by name), and
+ * available on Linux only.
  */
 abstract class KqueueSimProvider implements BackendProvider {
-
-    /** The system property that makes the simulations available. */
-    static final String PROPERTY = "kwait.kqueue.simulation";
 
     private final String name;
     private final KqueuePlatform platform;
@@ -47,9 +45,6 @@ abstract class KqueueSimProvider implements BackendProvider {
     }
 
     private static String problem() {
-        if (!Boolean.getBoolean(PROPERTY)) {
-            return "a simulation for tests; set -D" + PROPERTY + "=true";
-        }
         String os = System.getProperty("os.name", "?");
         if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
             return "the kqueue simulation runs on Linux only (it is built on epoll and pidfds); this is " + os

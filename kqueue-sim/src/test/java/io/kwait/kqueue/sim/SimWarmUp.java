@@ -1,6 +1,7 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.kqueue.sim.SimulatedKqueue;
+import io.kwait.nativeio.kqueue.KqueueBackend;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

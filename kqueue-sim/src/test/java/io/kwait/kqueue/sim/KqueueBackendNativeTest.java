@@ -1,7 +1,10 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.NioInternals;
+import io.kwait.nativeio.kqueue.KqueueBinding;
+import io.kwait.nativeio.kqueue.KqueuePlatform;
+import io.kwait.nativeio.kqueue.NativeKqueueBinding;
 
 /**
  * The kqueue backend on this machine's real kqueue: runs on macOS, FreeBSD and OpenBSD (with the

@@ -1,6 +1,8 @@
-package io.kwait.nativeio.kqueue;
+package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.kqueue.KeventLayout;
+import io.kwait.nativeio.kqueue.KqueueBinding;
 
 import java.util.ArrayList;
 import java.util.List;
