@@ -12,25 +12,20 @@ import io.kwait.nativeio.kqueue.KqueuePlatform;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
 import io.kwait.spi.Source;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.kwait.testkit.BackendContract;
+import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -48,13 +43,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link KqueueBackend} on a {@link KqueueBinding}: the simulated kqueue of one OS (on Linux), where
- * every line of the backend runs as it would on that OS, or the real one (on macOS and the BSDs). Covers readiness with byte counts and EOF,
+ * every line of the backend runs as it would on that OS, or the real one (on macOS and the BSDs):
+ * the backend contract ({@link BackendContract}) and what is kqueue's own: readiness with byte counts and EOF,
  * merging of READ and WRITE, change errors that reach their own source only, process exit (ESRCH,
  * zombies, statuses), stale events after fd reuse, the standalone flush of a full change list,
  * wakeups through EVFILT_USER and through the pipe, interruption, and release of every fd.
  */
-@Timeout(20)
-abstract class KqueueBackendTestBase {
+abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
 
     /** A new binding of the kind under test. */
     abstract KqueueBinding newBinding();
@@ -72,53 +67,24 @@ abstract class KqueueBackendTestBase {
     /** A number no test opens: kqueue answers EBADF for it. */
     static final int NOT_AN_FD = 100_000;
 
-    KqueueBackend backend;
-    final Reports reports = new Reports();
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
     private int fdsBefore;
 
-    @BeforeEach
-    void open() throws IOException {
+    @Override
+    protected void beforeEachTest() {
         String why = unusableBecause();
         org.junit.jupiter.api.Assumptions.assumeTrue(why == null, why);
         if (simulated()) SimWarmUp.run();
         fdsBefore = SimulatedKqueueTestBase.openFds();
-        backend = new KqueueBackend("kqueue-test", newBinding(), false);
     }
 
-    @AfterEach
-    void closeAll() throws Exception {
-        if (backend == null) return;
-        backend.close();
-        while (!toClose.isEmpty()) toClose.pop().close();
+    @Override
+    protected KqueueBackend newBackend() throws IOException {
+        return new KqueueBackend("kqueue-test", newBinding(), false);
+    }
+
+    @Override
+    protected void afterEachTest() {
         assertEquals(fdsBefore, SimulatedKqueueTestBase.openFds(), "fds leaked");
-    }
-
-    <C extends AutoCloseable> C track(C c) {
-        toClose.push(c);
-        return c;
-    }
-
-    Pipe pipe() throws IOException {
-        Pipe p = Pipe.open();
-        track(p.source()).configureBlocking(false);
-        track(p.sink()).configureBlocking(false);
-        return p;
-    }
-
-    static void write(Pipe p, int n) throws IOException {
-        assertEquals(n, p.sink().write(ByteBuffer.allocate(n)));
-    }
-
-    SocketChannel[] socketPair() throws IOException {
-        try (ServerSocketChannel s = ServerSocketChannel.open()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            SocketChannel a = track(SocketChannel.open(s.getLocalAddress()));
-            SocketChannel b = track(s.accept());
-            a.configureBlocking(false);
-            b.configureBlocking(false);
-            return new SocketChannel[] {a, b};
-        }
     }
 
     Process child(String... command) throws IOException {
@@ -130,11 +96,6 @@ abstract class KqueueBackendTestBase {
             p.waitFor(10, TimeUnit.SECONDS);
         });
         return p;
-    }
-
-    int poll(long timeoutNanos) throws IOException {
-        reports.clear();
-        return backend.poll(timeoutNanos, reports);
     }
 
     // ------------------------------------------------------------------ basics
@@ -191,20 +152,6 @@ abstract class KqueueBackendTestBase {
         pair[0].close();
         poll(-1);
         assertEquals(Interest.FLAG_EOF, reports.only().flags() & Interest.FLAG_EOF, "peer closed");
-    }
-
-    @Test
-    void aListeningSocketReportsReadWithoutAByteCount() throws IOException {
-        ServerSocketChannel server = track(ServerSocketChannel.open());
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        server.configureBlocking(false);
-        Source s = new TestSource(server);
-        backend.register(s, Interest.READ);
-        assertEquals(0, poll(0));
-        track(SocketChannel.open(server.getLocalAddress()));
-        poll(-1);
-        assertEquals(Interest.READ, reports.only().ready());
-        assertEquals(0, reports.only().data());
     }
 
     @Test
@@ -541,47 +488,6 @@ abstract class KqueueBackendTestBase {
         write(p, 1);
         backend.register(new TestSource(p.source()), Interest.READ);
         assertEquals(1, poll(-1));
-    }
-
-    @Test
-    void virtualThreadsBlockedInPollLeaveCarriersToOthers() throws Exception {
-        // More pollers than carrier threads: each must yield its carrier now and then (fact 9),
-        // or the thread below never runs and nothing wakes the pollers.
-        int pollers = Runtime.getRuntime().availableProcessors() + 1;
-        List<KqueueBackend> backends = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        CountDownLatch polling = new CountDownLatch(pollers);
-        try {
-            for (int i = 0; i < pollers; i++) {
-                KqueueBackend b = track(new KqueueBackend("kqueue-test", newBinding(), false));
-                backends.add(b);
-                threads.add(Thread.ofVirtual().start(() -> {
-                    polling.countDown();
-                    try {
-                        b.poll(-1, (source, ready, flags, data, error) -> { });
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }));
-            }
-            assertTrue(polling.await(10, TimeUnit.SECONDS), "the pollers did not all start");
-            CountDownLatch ran = new CountDownLatch(1);
-            Thread.ofVirtual().start(ran::countDown);
-            assertTrue(ran.await(10, TimeUnit.SECONDS), "a virtual thread starved while others waited in kevent()");
-        } finally {
-            for (KqueueBackend b : backends) b.wakeup();
-            for (Thread t : threads) t.join(10_000);
-        }
-        for (Thread t : threads) assertFalse(t.isAlive());
-    }
-
-    @Test
-    void wakeupAfterCloseDoesNothingAndCloseIsIdempotent() {
-        backend.close();
-        backend.wakeup();
-        backend.close();
-        assertEquals(0, backend.registrationCount());
-        assertThrows(IllegalStateException.class, () -> backend.poll(0, reports));
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.kwait.kqueue.sim;
 
 import io.kwait.nativeio.kqueue.KqueueBackend;
 import io.kwait.nativeio.kqueue.KqueuePlatform;
+import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

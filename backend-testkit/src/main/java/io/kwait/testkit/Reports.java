@@ -1,4 +1,4 @@
-package io.kwait.kqueue.sim;
+package io.kwait.testkit;
 
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
@@ -7,22 +7,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link ReadySink} that records what a poll reported. */
-final class Reports implements ReadySink {
-    record Report(Source source, int ready, int flags, long data, Throwable error) {}
+public final class Reports implements ReadySink {
+    /** One call of {@link #ready}. */
+    public record Report(Source source, int ready, int flags, long data, Throwable error) {}
 
-    final List<Report> list = new ArrayList<>();
+    /** Every report since the last {@link #clear()}, in order. */
+    public final List<Report> list = new ArrayList<>();
 
     @Override
     public void ready(Source source, int ready, int flags, long data, Throwable error) {
         list.add(new Report(source, ready, flags, data, error));
     }
 
-    Report only() {
+    /** The one report; fails when there are none or several. */
+    public Report only() {
         if (list.size() != 1) throw new AssertionError("expected one report, got " + list);
         return list.get(0);
     }
 
-    Report of(Source s) {
+    /** The report for {@code s}, or null; fails when there are two. */
+    public Report of(Source s) {
         Report found = null;
         for (Report r : list) {
             if (r.source() == s) {
@@ -33,7 +37,8 @@ final class Reports implements ReadySink {
         return found;
     }
 
-    Reports clear() {
+    /** Forgets every report; returns this. */
+    public Reports clear() {
         list.clear();
         return this;
     }
