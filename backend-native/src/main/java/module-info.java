@@ -11,8 +11,9 @@ module io.kwait.nativeio {
     // JNR generates the implementation of LibC at run time in a class loader of its own, whose
     // (unnamed) module must be able to see the interface: an unqualified export.
     exports io.kwait.nativeio;
+    // The kqueue simulation (module kqueue-sim, tests only) implements KqueueBinding and runs
+    // KqueueBackend on it with the per-OS layouts and constants.
+    exports io.kwait.nativeio.kqueue to io.kwait.kqueue.sim;
     provides io.kwait.spi.BackendProvider with io.kwait.nativeio.epoll.EpollBackendProvider,
-            io.kwait.nativeio.kqueue.KqueueBackendProvider,
-            io.kwait.nativeio.kqueue.sim.KqueueSimMacosProvider,
-            io.kwait.nativeio.kqueue.sim.KqueueSimFreebsdProvider;
+            io.kwait.nativeio.kqueue.KqueueBackendProvider;
 }

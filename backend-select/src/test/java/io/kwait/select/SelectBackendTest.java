@@ -5,29 +5,23 @@ import io.kwait.spi.BackendProvider;
 import io.kwait.spi.Interest;
 import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.kwait.testkit.BackendContract;
+import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.ServiceLoader;
-import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,47 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
- * Unit tests of {@link SelectBackend} against real NIO channels on loopback. No sleeps: every
- * blocking poll is one that must return by the contract, bounded by {@code @Timeout}.
+ * Unit tests of {@link SelectBackend} against real NIO channels on loopback: the backend contract
+ * ({@link BackendContract}) and what is select's own (the NIO interest ops behind each interest,
+ * pending connects, refusals naming the way out, closed keys, millisecond rounding, the provider).
+ * No sleeps: every blocking poll is one that must return by the contract, bounded by {@code @Timeout}.
  */
-class SelectBackendTest {
+class SelectBackendTest extends BackendContract<SelectBackend> {
 
-    private SelectBackend backend;
-    private final Reports reports = new Reports();
-    private final Deque<Channel> channels = new ArrayDeque<>();
-
-    @BeforeEach
-    void open() throws IOException {
-        backend = new SelectBackend();
-    }
-
-    @AfterEach
-    void closeAll() throws IOException {
-        backend.close();
-        while (!channels.isEmpty()) channels.pop().close();
-    }
-
-    private <C extends Channel> C track(C channel) {
-        channels.push(channel);
-        return channel;
-    }
-
-    private Pipe pipe() throws IOException {
-        Pipe pipe = Pipe.open();
-        track(pipe.source()).configureBlocking(false);
-        track(pipe.sink()).configureBlocking(false);
-        return pipe;
-    }
-
-    private ServerSocketChannel server() throws IOException {
-        ServerSocketChannel server = track(ServerSocketChannel.open());
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        server.configureBlocking(false);
-        return server;
-    }
-
-    private static void writeByte(Pipe pipe) throws IOException {
-        assertEquals(1, pipe.sink().write(ByteBuffer.wrap(new byte[] {42})));
+    @Override
+    protected SelectBackend newBackend() throws IOException {
+        return new SelectBackend();
     }
 
     private static int nioOps(Source source) {
@@ -86,55 +49,10 @@ class SelectBackendTest {
 
     @Test
     @Timeout(10)
-    void pipeSourceIsReadableAfterAWriteAndStaysSoUntilDrained() throws IOException {
-        Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
+    void serverSocketReadMeansOpAccept() throws IOException {
+        Source src = new TestSource(server());
         backend.register(src, Interest.READ);
-        assertEquals(0, backend.poll(0, reports));
-        assertTrue(reports.list.isEmpty());
-
-        writeByte(pipe);
-        assertEquals(1, backend.poll(-1, reports));
-        Reports.Report r = reports.only();
-        assertSame(src, r.source());
-        assertEquals(Interest.READ, r.ready());
-        assertEquals(0, r.flags());
-        assertEquals(0, r.data());
-        assertNull(r.error());
-
-        // Level-triggered: reported again while not drained.
-        assertEquals(1, backend.poll(-1, reports.clear()));
-        assertEquals(Interest.READ, reports.only().ready());
-
-        assertEquals(1, pipe.source().read(ByteBuffer.allocate(8)));
-        assertEquals(0, backend.poll(0, reports.clear()));
-        assertTrue(reports.list.isEmpty());
-    }
-
-    @Test
-    @Timeout(10)
-    void pipeSinkIsWritable() throws IOException {
-        Pipe pipe = pipe();
-        Source sink = new TestSource(pipe.sink());
-        backend.register(sink, Interest.WRITE);
-        assertEquals(1, backend.poll(-1, reports));
-        assertEquals(Interest.WRITE, reports.only().ready());
-    }
-
-    @Test
-    @Timeout(10)
-    void serverSocketReadMeansAcceptAndFiresAfterALoopbackConnect() throws IOException {
-        ServerSocketChannel server = server();
-        Source src = new TestSource(server);
-        backend.register(src, Interest.READ);
-        assertEquals(SelectionKey.OP_ACCEPT, nioOps(src));
-        assertEquals(0, backend.poll(0, reports));
-
-        track(SocketChannel.open(server.getLocalAddress())); // blocking connect: done on return
-        assertEquals(1, backend.poll(-1, reports));
-        assertSame(src, reports.only().source());
-        assertEquals(Interest.READ, reports.only().ready());
-        assertNotNull(track(server.accept()));
+        assertEquals(SelectionKey.OP_ACCEPT, nioOps(src)); // the readiness itself: BackendContract
     }
 
     @Test
@@ -198,59 +116,15 @@ class SelectBackendTest {
 
     @Test
     @Timeout(10)
-    void interestZeroKeepsTheRegistrationButReportsNothing() throws IOException {
+    void interestZeroClearsTheKeysOps() throws IOException {
         Pipe pipe = pipe();
-        writeByte(pipe);
         Source src = new TestSource(pipe.source());
         backend.register(src, Interest.READ);
         backend.register(src, 0);
-        assertEquals(0, nioOps(src));
-        assertEquals(1, backend.registrationCount());
-        assertEquals(0, backend.poll(0, reports));
-        assertTrue(reports.list.isEmpty());
-
-        backend.register(src, Interest.READ); // re-armed: the byte is still there
-        assertEquals(1, backend.poll(0, reports));
-        assertEquals(Interest.READ, reports.only().ready());
-    }
-
-    @Test
-    @Timeout(10)
-    void onlyTheAskedBitsAreReported() throws IOException {
-        ServerSocketChannel server = server();
-        SocketChannel client = track(SocketChannel.open(server.getLocalAddress()));
-        client.configureBlocking(false);
-        SocketChannel peer = track(server.accept());
-        assertNotNull(peer);
-        assertEquals(1, peer.write(ByteBuffer.wrap(new byte[] {7})));
-
-        Source src = new TestSource(client);
-        backend.register(src, Interest.WRITE); // readable too, but not asked
-        assertEquals(1, backend.poll(-1, reports));
-        assertEquals(Interest.WRITE, reports.only().ready());
-
-        backend.register(src, Interest.READ | Interest.WRITE);
-        // The byte may still be in flight on loopback; poll until READ shows up with WRITE.
-        do {
-            backend.poll(-1, reports.clear());
-        } while (reports.only().ready() != (Interest.READ | Interest.WRITE));
+        assertEquals(0, nioOps(src)); // that nothing is reported: BackendContract
     }
 
     // ---- refusals -----------------------------------------------------------------------------
-
-    @Test
-    @Timeout(10)
-    void blockingChannelIsRefusedWithTheWayOut() throws IOException {
-        Pipe pipe = Pipe.open();
-        track(pipe.source());
-        track(pipe.sink());
-        Source src = new TestSource(pipe.source()); // blocking: the default
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> backend.register(src, Interest.READ));
-        assertTrue(e.getMessage().contains("configureBlocking(false) before waiting on it"), e.getMessage());
-        assertTrue(e.getMessage().contains(pipe.source().toString()), e.getMessage());
-        assertEquals(0, backend.registrationCount());
-    }
 
     @Test
     @Timeout(10)
@@ -306,16 +180,6 @@ class SelectBackendTest {
 
     @Test
     @Timeout(10)
-    void closedChannelIsRefusedWithClosedChannelException() throws IOException {
-        Pipe pipe = pipe();
-        pipe.source().close();
-        assertThrows(ClosedChannelException.class,
-                () -> backend.register(new TestSource(pipe.source()), Interest.READ));
-        assertEquals(0, backend.registrationCount());
-    }
-
-    @Test
-    @Timeout(10)
     void closingARegisteredChannelIsReportedOnceAsAnError() throws IOException {
         Pipe pipe = pipe();
         Pipe other = pipe();
@@ -366,91 +230,7 @@ class SelectBackendTest {
         assertEquals(0, backend.registrationCount());
     }
 
-    // ---- deregistration -----------------------------------------------------------------------
-
-    @Test
-    @Timeout(10)
-    void deregisteredSourceIsNotReportedAndCanComeBackBeforeTheNextPoll() throws IOException {
-        Pipe pipe = pipe();
-        writeByte(pipe);
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
-        backend.deregister(src);
-        assertNull(src.backendState());
-        assertEquals(0, backend.registrationCount());
-        assertEquals(0, backend.poll(0, reports));
-
-        backend.register(src, Interest.READ);
-        backend.deregister(src);
-        // The cancelled key is not flushed yet: NIO's register would throw CancelledKeyException.
-        backend.register(src, Interest.READ);
-        assertEquals(1, backend.registrationCount());
-        assertEquals(1, backend.poll(0, reports));
-        assertSame(src, reports.only().source());
-
-        backend.deregister(new TestSource(pipe.sink())); // unknown: ignored
-    }
-
-    @Test
-    @Timeout(10)
-    void aSinkMayDeregisterAnotherReadySourceWhichIsThenNotReported() throws IOException {
-        Pipe a = pipe();
-        Pipe b = pipe();
-        writeByte(a);
-        writeByte(b);
-        Source sa = new TestSource(a.source());
-        Source sb = new TestSource(b.source());
-        backend.register(sa, Interest.READ);
-        backend.register(sb, Interest.READ);
-        int n = backend.poll(0, (source, ready, flags, data, error) -> {
-            reports.ready(source, ready, flags, data, error);
-            backend.deregister(source == sa ? sb : sa);
-        });
-        assertEquals(1, n);
-        assertEquals(1, reports.list.size());
-        assertEquals(1, backend.registrationCount());
-    }
-
-    @Test
-    @Timeout(10)
-    void registrationCountFollowsRegisterDeregisterAndClose() throws IOException {
-        Pipe pipe = pipe();
-        Source a = new TestSource(pipe.source());
-        Source b = new TestSource(pipe.sink());
-        backend.register(a, Interest.READ);
-        backend.register(b, Interest.WRITE);
-        backend.register(b, Interest.WRITE); // no change: still one registration
-        assertEquals(2, backend.registrationCount());
-        backend.deregister(a);
-        assertEquals(1, backend.registrationCount());
-        backend.close();
-        assertEquals(0, backend.registrationCount());
-        assertNull(b.backendState());
-        backend.close(); // idempotent
-        backend.wakeup(); // allowed after close: does nothing
-        backend.deregister(b);
-        assertThrows(IllegalStateException.class, () -> backend.poll(0, reports));
-        assertThrows(IllegalStateException.class, () -> backend.register(a, Interest.READ));
-    }
-
     // ---- timeouts and wakeup ------------------------------------------------------------------
-
-    @Test
-    @Timeout(10)
-    void pollZeroReturnsAtOnce() throws IOException {
-        backend.register(new TestSource(pipe().source()), Interest.READ);
-        assertEquals(0, backend.poll(0, reports));
-        assertTrue(reports.list.isEmpty());
-    }
-
-    @Test
-    @Timeout(10)
-    void oneNanosecondIsRoundedUpNotTurnedIntoForever() throws IOException {
-        backend.register(new TestSource(pipe().source()), Interest.READ);
-        assertEquals(0, backend.poll(1, reports)); // select(0) would block for ever
-        assertEquals(0, backend.poll(999_999, reports));
-        assertTrue(reports.list.isEmpty());
-    }
 
     @Test
     void millisecondsAreRoundedUp() {
@@ -463,26 +243,6 @@ class SelectBackendTest {
 
     @Test
     @Timeout(10)
-    void wakeupFromAnotherThreadEndsABlockingPoll() throws Exception {
-        backend.register(new TestSource(pipe().source()), Interest.READ);
-        CountDownLatch started = new CountDownLatch(1);
-        Thread waker = new Thread(() -> {
-            try {
-                started.await();
-            } catch (InterruptedException e) {
-                return;
-            }
-            backend.wakeup(); // before or during the poll: either way it must end
-        });
-        waker.start();
-        started.countDown();
-        assertEquals(0, backend.poll(-1, reports));
-        waker.join();
-        assertTrue(reports.list.isEmpty());
-    }
-
-    @Test
-    @Timeout(10)
     void wakeupBeforePollIsKeptEvenIfRegisterSelectsInternally() throws IOException {
         Pipe pipe = pipe();
         Source src = new TestSource(pipe.source());
@@ -491,15 +251,6 @@ class SelectBackendTest {
         backend.deregister(src);
         backend.register(src, Interest.READ); // flushes the cancelled key with selectNow()
         assertEquals(0, backend.poll(-1, reports));
-    }
-
-    @Test
-    @Timeout(10)
-    void wakeupWithNothingRegisteredEndsAPoll() throws IOException {
-        backend.wakeup();
-        backend.wakeup(); // repeated calls collapse
-        assertEquals(0, backend.poll(-1, reports));
-        assertEquals(0, backend.poll(1, reports));
     }
 
     // ---- provider -----------------------------------------------------------------------------

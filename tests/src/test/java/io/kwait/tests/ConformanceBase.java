@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Base of every conformance test: one kernel per test on the backend named by the subclass, and
+ * Base of every conformance test: one kernel per test on the backend named by the binding (one
+ * class per backend in {@code io.kwait.tests.backends}, holding a {@code @Nested} subclass of
+ * each abstract {@code *Conformance} class), and
  * the check every test ends with: closing the kernel leaves no registration, timer, relay or fd
  * behind. A test that needs a capability calls {@link #requires(Capability)} and is skipped where
  * the backend lacks it (never an {@code instanceof} check).
@@ -30,8 +32,18 @@ public abstract class ConformanceBase {
     private int fdsBefore;
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
-    /** The backend under test, e.g. {@code "select"}. */
-    protected abstract String backend();
+    /**
+     * The backend under test, e.g. {@code "select"}: the one named by {@link OnBackend} on this
+     * class or the binding class it is nested in.
+     */
+    protected String backend() {
+        for (Class<?> c = getClass(); c != null; c = c.getEnclosingClass()) {
+            OnBackend on = c.getAnnotation(OnBackend.class);
+            if (on != null) return on.value();
+        }
+        throw new IllegalStateException(getClass().getName() + " names no backend: nest it in a class annotated"
+                + " @OnBackend (see io.kwait.tests.backends)");
+    }
 
     /** Opens a kernel on the backend under test with the given clock; closed after the test. */
     protected Kernel openKernel(TimeSource time) {

@@ -141,7 +141,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>The binding decides the OS: {@link NativeKqueueBinding} (libc through JNR) on macOS/FreeBSD/
  * OpenBSD, chosen by {@link KqueueBackendProvider}; or, on Linux and for tests only, the
- * {@link io.kwait.nativeio.kqueue.sim.SimulatedKqueue}, which follows kqueue(2) on top of epoll and
+ * {@code SimulatedKqueue} (module {@code kqueue-sim}), which follows kqueue(2) on top of epoll and
  * pidfds and reads and writes the same raw structs. Needs the JVM flag
  * {@value NioInternals#ADD_EXPORTS_FLAG} for the fd numbers of JDK channels.
  *

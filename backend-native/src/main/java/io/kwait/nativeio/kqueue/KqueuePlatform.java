@@ -75,8 +75,7 @@ public record KqueuePlatform(String name, KeventLayout layout, KqueueConstants c
             return no("DragonFly BSD's kqueue is not described in kwait (its struct kevent and filter numbers were"
                     + " never checked); use -Dkwait.backend=select");
         } else if (os.startsWith("linux")) {
-            return no("kqueue exists on macOS and the BSDs; this is Linux (use epoll); the simulation is"
-                    + " kqueue-sim-macos/-freebsd for tests");
+            return no("kqueue exists on macOS and the BSDs; this is Linux (use epoll)");
         } else {
             return no("kqueue exists on macOS and the BSDs; this is " + osName + "; use -Dkwait.backend=select");
         }

@@ -11,8 +11,9 @@ import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
 import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.kwait.testkit.BackendContract;
+import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,7 +25,6 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
@@ -37,10 +37,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,34 +50,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Unit tests of {@link EpollBackend} on real fds: pipes made with {@code pipe2} through the
- * binding (raw fds), JDK channels on loopback, and child processes. No sleeps for
+ * Unit tests of {@link EpollBackend} on real fds: the backend contract ({@link BackendContract}, on
+ * JDK channels) and what is epoll's own: pipes made with {@code pipe2} through the binding (raw
+ * fds), byte counts and EOF, stale events after fd reuse, regular files, child and non-child
+ * processes through pidfds, the switches, every fd released on close. No sleeps for
  * synchronisation: every blocking poll is one that must return by the contract, bounded by
- * {@code @Timeout}; every fd and child is released in {@link #closeAll()}.
+ * {@code @Timeout}; every fd and child is released in {@link #afterEachTest()}.
  */
-@Timeout(20)
-class EpollBackendTest {
+class EpollBackendTest extends BackendContract<EpollBackend> {
 
     private static final LibC LIBC = NativeLibC.libc();
 
-    private EpollBackend backend;
-    private final Reports reports = new Reports();
     private final Deque<Integer> rawFds = new ArrayDeque<>();
-    private final Deque<Channel> channels = new ArrayDeque<>();
     private final List<Process> processes = new ArrayList<>();
     private final NativeBuffer buf = new NativeBuffer(4096);
 
-    @BeforeEach
-    void open() throws IOException {
+    @Override
+    protected void beforeEachTest() {
         assumeTrue(System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux"), "epoll is Linux only");
-        backend = new EpollBackend();
     }
 
-    @AfterEach
-    void closeAll() throws Exception {
-        backend.close();
+    @Override
+    protected EpollBackend newBackend() throws IOException {
+        return new EpollBackend();
+    }
+
+    /** After the backend and the channels: the raw fds and children of the test. */
+    @Override
+    protected void afterEachTest() throws Exception {
         while (!rawFds.isEmpty()) LIBC.close(rawFds.pop());
-        while (!channels.isEmpty()) channels.pop().close();
         for (Process p : processes) {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
@@ -109,18 +107,6 @@ class EpollBackendTest {
         long total = 0, r;
         while ((r = LIBC.read(fd, buf.address, buf.size())) > 0) total += r;
         return total;
-    }
-
-    private <C extends Channel> C track(C channel) {
-        channels.push(channel);
-        return channel;
-    }
-
-    private Pipe pipe() throws IOException {
-        Pipe p = Pipe.open();
-        track(p.source()).configureBlocking(false);
-        track(p.sink()).configureBlocking(false);
-        return p;
     }
 
     private static int openFds() {
@@ -434,100 +420,6 @@ class EpollBackendTest {
         assertThrows(ClosedChannelException.class, () -> backend.register(src, Interest.READ | Interest.WRITE));
         backend.deregister(src);
         assertEquals(0, backend.registrationCount());
-    }
-
-    @Test
-    void blockingChannelsAreRefused() throws IOException {
-        Pipe p = Pipe.open();
-        track(p.source());
-        track(p.sink());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> backend.register(new TestSource(p.source()), Interest.READ));
-        assertTrue(e.getMessage().contains("configureBlocking(false)"), e.getMessage());
-    }
-
-    // ------------------------------------------------------------------ wakeup, interrupt, threads
-
-    @Test
-    void wakeupFromAnotherThreadEndsABlockedPoll() throws Exception {
-        AtomicInteger result = new AtomicInteger(-1);
-        Thread poller = new Thread(() -> {
-            try {
-                result.set(backend.poll(-1, reports));
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }, "poller");
-        poller.start();
-        // Until it returns: a wakeup before the poll blocks must count too.
-        while (poller.isAlive()) {
-            backend.wakeup();
-            poller.join(10);
-        }
-        assertEquals(0, result.get());
-        // Drained: the next poll sleeps its full timeout.
-        long t0 = System.nanoTime();
-        assertEquals(0, backend.poll(TimeUnit.MILLISECONDS.toNanos(30), reports));
-        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(25));
-    }
-
-    @Test
-    void manyWakeupsBeforeOnePollAreOneWakeup() throws IOException {
-        for (int i = 0; i < 1000; i++) backend.wakeup();
-        assertEquals(0, backend.poll(-1, reports));
-        long t0 = System.nanoTime();
-        assertEquals(0, backend.poll(TimeUnit.MILLISECONDS.toNanos(30), reports));
-        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(25), "the eventfd was drained");
-    }
-
-    @Test
-    void interruptEndsABlockedPollAndLeavesTheFlagSet() throws Exception {
-        AtomicBoolean flagAfter = new AtomicBoolean();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread poller = new Thread(() -> {
-            try {
-                backend.poll(-1, reports);
-                flagAfter.set(Thread.currentThread().isInterrupted());
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        }, "poller");
-        poller.start();
-        poller.interrupt();
-        poller.join(TimeUnit.SECONDS.toMillis(10));
-        assertFalse(poller.isAlive(), "poll did not return on interrupt");
-        assertNull(failure.get());
-        assertTrue(flagAfter.get(), "the interrupt flag stays set for the core to see");
-    }
-
-    @Test
-    void virtualThreadsBlockedInPollDoNotHoldTheirCarriers() throws Exception {
-        int n = 2 * Runtime.getRuntime().availableProcessors() + 2; // more than the carriers
-        List<EpollBackend> more = new ArrayList<>();
-        List<Thread> pollers = new ArrayList<>();
-        CountDownLatch polling = new CountDownLatch(n);
-        try {
-            for (int i = 0; i < n; i++) {
-                EpollBackend b = new EpollBackend();
-                more.add(b);
-                pollers.add(Thread.ofVirtual().start(() -> {
-                    polling.countDown();
-                    try {
-                        b.poll(-1, (s, r, f, d, e) -> { });
-                    } catch (IOException e) {
-                        throw new AssertionError(e);
-                    }
-                }));
-            }
-            assertTrue(polling.await(10, TimeUnit.SECONDS));
-            CountDownLatch ran = new CountDownLatch(1);
-            Thread.ofVirtual().start(ran::countDown);
-            assertTrue(ran.await(10, TimeUnit.SECONDS), "a virtual thread could not run: pollers pin the carriers");
-        } finally {
-            for (EpollBackend b : more) b.wakeup();
-            for (Thread t : pollers) t.join(TimeUnit.SECONDS.toMillis(10));
-            for (EpollBackend b : more) b.close();
-        }
     }
 
     // ------------------------------------------------------------------ processes

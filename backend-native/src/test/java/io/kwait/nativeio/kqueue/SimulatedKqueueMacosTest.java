@@ -1,7 +1,0 @@
-package io.kwait.nativeio.kqueue;
-
-/** The simulated kqueue with macOS's layout, numbers and process semantics. */
-class SimulatedKqueueMacosTest extends SimulatedKqueueTestBase {
-    @Override
-    KqueuePlatform platform() { return KqueuePlatform.MACOS; }
-}

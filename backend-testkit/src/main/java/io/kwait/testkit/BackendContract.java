@@ -1,0 +1,416 @@
+package io.kwait.testkit;
+
+import io.kwait.spi.Backend;
+import io.kwait.spi.Capability;
+import io.kwait.spi.Interest;
+import io.kwait.spi.Source;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The {@link Backend} contract every backend keeps, as tests on JDK channels on loopback (the
+ * sources every backend serves): level-triggered readiness, only the asked bits, interest 0,
+ * deregistration (also from inside the sink), refusals, timeouts, wakeups, interrupts, virtual
+ * threads, and close. Where backends may differ the test reads {@link Backend#capabilities()}, as
+ * the core does (a byte count only with {@link Capability#BYTES_AVAILABLE}).
+ *
+ * <p>A backend's unit test class extends this with {@link #newBackend()}, and adds its own tests
+ * (raw fds, processes, its switches, its provider) next to these. No sleeps: every blocking poll is
+ * one that must return by the contract, bounded by {@code @Timeout}; every channel the test opens
+ * through {@link #track} is closed after the backend.
+ *
+ * @param <B> the backend class under test
+ */
+@Timeout(20)
+public abstract class BackendContract<B extends Backend> {
+
+    /** The backend under test, new for each test, closed after it. */
+    protected B backend;
+    /** What the last {@link #poll(long)} reported. */
+    protected final Reports reports = new Reports();
+    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+
+    /**
+     * A new backend of the kind under test. Called before each test (and by tests that need more
+     * than one); may skip the test through an assumption where the backend cannot run.
+     */
+    protected abstract B newBackend() throws IOException;
+
+    /** Runs before {@link #newBackend()} for each test: a subclass's assumptions, warm-up, fd count. */
+    protected void beforeEachTest() throws Exception {}
+
+    /** Runs after the backend and everything tracked are closed: a subclass's own cleanup and leak checks. */
+    protected void afterEachTest() throws Exception {}
+
+    @BeforeEach
+    final void openBackend() throws Exception {
+        beforeEachTest();
+        backend = newBackend();
+    }
+
+    @AfterEach
+    final void closeBackendAndChannels() throws Exception {
+        if (backend == null) return;
+        backend.close();
+        while (!toClose.isEmpty()) toClose.pop().close();
+        afterEachTest();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Closes {@code c} after the test, after the backend, in reverse order of tracking. */
+    protected final <C extends AutoCloseable> C track(C c) {
+        toClose.push(c);
+        return c;
+    }
+
+    /** A non-blocking pipe, closed after the test. */
+    protected final Pipe pipe() throws IOException {
+        Pipe p = Pipe.open();
+        track(p.source()).configureBlocking(false);
+        track(p.sink()).configureBlocking(false);
+        return p;
+    }
+
+    /** Writes {@code n} bytes into the pipe. */
+    protected static void write(Pipe p, int n) throws IOException {
+        assertEquals(n, p.sink().write(ByteBuffer.allocate(n)));
+    }
+
+    /** A non-blocking server socket on a loopback port, closed after the test. */
+    protected final ServerSocketChannel server() throws IOException {
+        ServerSocketChannel server = track(ServerSocketChannel.open());
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        server.configureBlocking(false);
+        return server;
+    }
+
+    /** Two connected non-blocking loopback sockets {client, accepted}, closed after the test. */
+    protected final SocketChannel[] socketPair() throws IOException {
+        try (ServerSocketChannel s = ServerSocketChannel.open()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel a = track(SocketChannel.open(s.getLocalAddress()));
+            SocketChannel b = track(s.accept());
+            a.configureBlocking(false);
+            b.configureBlocking(false);
+            return new SocketChannel[] {a, b};
+        }
+    }
+
+    /** Polls the backend under test into {@link #reports} (cleared first); returns the count. */
+    protected final int poll(long timeoutNanos) throws IOException {
+        reports.clear();
+        return backend.poll(timeoutNanos, reports);
+    }
+
+    /** The byte count a READ report of {@code readable} bytes carries on this backend. */
+    protected final long expectedData(long readable) {
+        return backend.capabilities().contains(Capability.BYTES_AVAILABLE) ? readable : 0;
+    }
+
+    // ------------------------------------------------------------------ readiness
+
+    @Test
+    void aPipeIsReadableAfterAWriteAndStaysSoUntilDrained() throws IOException {
+        Pipe pipe = pipe();
+        Source src = new TestSource(pipe.source());
+        backend.register(src, Interest.READ);
+        assertEquals(0, poll(0));
+        assertTrue(reports.list.isEmpty());
+
+        write(pipe, 1);
+        assertEquals(1, poll(-1));
+        Reports.Report r = reports.only();
+        assertSame(src, r.source());
+        assertEquals(Interest.READ, r.ready());
+        assertEquals(0, r.flags());
+        assertEquals(expectedData(1), r.data());
+        assertNull(r.error());
+
+        // Level-triggered: reported again while not drained.
+        assertEquals(1, poll(-1));
+        assertEquals(Interest.READ, reports.only().ready());
+
+        assertEquals(1, pipe.source().read(ByteBuffer.allocate(8)));
+        assertEquals(0, poll(0));
+        assertTrue(reports.list.isEmpty());
+    }
+
+    @Test
+    void aPipeSinkIsWritable() throws IOException {
+        Pipe pipe = pipe();
+        Source sink = new TestSource(pipe.sink());
+        backend.register(sink, Interest.WRITE);
+        assertEquals(1, poll(-1));
+        assertEquals(Interest.WRITE, reports.only().ready());
+    }
+
+    @Test
+    void aListeningSocketReportsReadAfterALoopbackConnectWithoutAByteCount() throws IOException {
+        ServerSocketChannel server = server();
+        Source src = new TestSource(server);
+        backend.register(src, Interest.READ);
+        assertEquals(0, poll(0));
+
+        track(SocketChannel.open(server.getLocalAddress())); // blocking connect: done on return
+        assertEquals(1, poll(-1));
+        assertSame(src, reports.only().source());
+        assertEquals(Interest.READ, reports.only().ready());
+        assertEquals(0, reports.only().data(), "a listening socket has no byte count");
+        assertNotNull(track(server.accept()));
+    }
+
+    @Test
+    void onlyTheAskedBitsAreReported() throws IOException {
+        SocketChannel[] pair = socketPair();
+        assertEquals(1, pair[1].write(ByteBuffer.wrap(new byte[] {7})));
+
+        Source src = new TestSource(pair[0]);
+        backend.register(src, Interest.WRITE); // readable too, but not asked
+        assertEquals(1, poll(-1));
+        assertEquals(Interest.WRITE, reports.only().ready());
+
+        backend.register(src, Interest.READ | Interest.WRITE);
+        // The byte may still be in flight on loopback; poll until READ shows up with WRITE.
+        do {
+            poll(-1);
+        } while (reports.only().ready() != (Interest.READ | Interest.WRITE));
+        assertEquals(expectedData(1), reports.only().data());
+    }
+
+    @Test
+    void interestZeroKeepsTheRegistrationButReportsNothing() throws IOException {
+        Pipe pipe = pipe();
+        write(pipe, 1);
+        Source src = new TestSource(pipe.source());
+        backend.register(src, Interest.READ);
+        backend.register(src, 0);
+        assertEquals(1, backend.registrationCount());
+        assertEquals(0, poll(0));
+        assertTrue(reports.list.isEmpty());
+
+        backend.register(src, Interest.READ); // re-armed: the byte is still there
+        assertEquals(1, poll(0));
+        assertEquals(Interest.READ, reports.only().ready());
+    }
+
+    // ------------------------------------------------------------------ refusals
+
+    @Test
+    void aBlockingChannelIsRefusedWithTheWayOut() throws IOException {
+        Pipe pipe = Pipe.open();
+        track(pipe.source());
+        track(pipe.sink());
+        Source src = new TestSource(pipe.source()); // blocking: the default
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend.register(src, Interest.READ));
+        assertTrue(e.getMessage().contains("configureBlocking(false) before waiting on it"), e.getMessage());
+        assertTrue(e.getMessage().contains(pipe.source().toString()), e.getMessage());
+        assertEquals(0, backend.registrationCount());
+    }
+
+    @Test
+    void aClosedChannelIsRefusedWithClosedChannelException() throws IOException {
+        Pipe pipe = pipe();
+        pipe.source().close();
+        assertThrows(ClosedChannelException.class,
+                () -> backend.register(new TestSource(pipe.source()), Interest.READ));
+        assertEquals(0, backend.registrationCount());
+    }
+
+    // ------------------------------------------------------------------ deregistration
+
+    @Test
+    void aDeregisteredSourceIsNotReportedAndCanComeBackBeforeTheNextPoll() throws IOException {
+        Pipe pipe = pipe();
+        write(pipe, 1);
+        Source src = new TestSource(pipe.source());
+        backend.register(src, Interest.READ);
+        backend.deregister(src);
+        assertNull(src.backendState());
+        assertEquals(0, backend.registrationCount());
+        assertEquals(0, poll(0));
+
+        backend.register(src, Interest.READ);
+        backend.deregister(src);
+        backend.register(src, Interest.READ); // before any poll: a cancellation a backend defers (NIO) must not bite
+        assertEquals(1, backend.registrationCount());
+        assertEquals(1, poll(0));
+        assertSame(src, reports.only().source());
+
+        backend.deregister(new TestSource(pipe.sink())); // unknown: ignored
+    }
+
+    @Test
+    void aSinkMayDeregisterAnotherReadySourceWhichIsThenNotReported() throws IOException {
+        Pipe a = pipe();
+        Pipe b = pipe();
+        write(a, 1);
+        write(b, 1);
+        Source sa = new TestSource(a.source());
+        Source sb = new TestSource(b.source());
+        backend.register(sa, Interest.READ);
+        backend.register(sb, Interest.READ);
+        int n = backend.poll(0, (source, ready, flags, data, error) -> {
+            reports.ready(source, ready, flags, data, error);
+            backend.deregister(source == sa ? sb : sa);
+        });
+        assertEquals(1, n);
+        assertEquals(1, reports.list.size());
+        assertEquals(1, backend.registrationCount());
+    }
+
+    // ------------------------------------------------------------------ timeouts, wakeup, interrupt
+
+    @Test
+    void pollZeroReturnsAtOnce() throws IOException {
+        backend.register(new TestSource(pipe().source()), Interest.READ);
+        assertEquals(0, poll(0));
+        assertTrue(reports.list.isEmpty());
+    }
+
+    @Test
+    void oneNanosecondIsRoundedUpNotTurnedIntoForever() throws IOException {
+        backend.register(new TestSource(pipe().source()), Interest.READ);
+        assertEquals(0, poll(1)); // a millisecond API's 0 would block for ever
+        assertEquals(0, poll(999_999));
+        assertTrue(reports.list.isEmpty());
+    }
+
+    @Test
+    void wakeupFromAnotherThreadEndsABlockedPoll() throws Exception {
+        backend.register(new TestSource(pipe().source()), Interest.READ);
+        AtomicInteger result = new AtomicInteger(-1);
+        Thread poller = new Thread(() -> {
+            try {
+                result.set(backend.poll(-1, reports));
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }, "poller");
+        poller.start();
+        // Until it returns: a wakeup before the poll blocks must count too.
+        while (poller.isAlive()) {
+            backend.wakeup();
+            poller.join(10);
+        }
+        assertEquals(0, result.get());
+        assertTrue(reports.list.isEmpty());
+        // Consumed: the next poll sleeps its full timeout.
+        long t0 = System.nanoTime();
+        assertEquals(0, poll(TimeUnit.MILLISECONDS.toNanos(30)));
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(25));
+    }
+
+    @Test
+    void manyWakeupsBeforeOnePollAreOneWakeupAlsoWithNothingRegistered() throws IOException {
+        for (int i = 0; i < 1000; i++) backend.wakeup();
+        assertEquals(0, poll(-1));
+        assertEquals(0, poll(1));
+        long t0 = System.nanoTime();
+        assertEquals(0, poll(TimeUnit.MILLISECONDS.toNanos(30)));
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(25), "the wakeups were drained");
+    }
+
+    @Test
+    void anInterruptEndsABlockedPollAndLeavesTheFlagSet() throws Exception {
+        AtomicBoolean flagAfter = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread poller = new Thread(() -> {
+            try {
+                backend.poll(-1, reports);
+                flagAfter.set(Thread.currentThread().isInterrupted());
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "poller");
+        poller.start();
+        poller.interrupt();
+        poller.join(TimeUnit.SECONDS.toMillis(10));
+        assertFalse(poller.isAlive(), "poll did not return on interrupt");
+        assertNull(failure.get());
+        assertTrue(flagAfter.get(), "the interrupt flag stays set for the core to see");
+    }
+
+    @Test
+    void virtualThreadsBlockedInPollDoNotHoldTheirCarriers() throws Exception {
+        int n = 2 * Runtime.getRuntime().availableProcessors() + 2; // more than the carriers
+        List<B> more = new ArrayList<>();
+        List<Thread> pollers = new ArrayList<>();
+        CountDownLatch polling = new CountDownLatch(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                B b = newBackend();
+                more.add(b);
+                pollers.add(Thread.ofVirtual().start(() -> {
+                    polling.countDown();
+                    try {
+                        b.poll(-1, (s, r, f, d, e) -> { });
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+            }
+            assertTrue(polling.await(10, TimeUnit.SECONDS), "the pollers did not all start");
+            CountDownLatch ran = new CountDownLatch(1);
+            Thread.ofVirtual().start(ran::countDown);
+            assertTrue(ran.await(10, TimeUnit.SECONDS), "a virtual thread could not run: pollers pin the carriers");
+        } finally {
+            for (B b : more) b.wakeup();
+            for (Thread t : pollers) t.join(TimeUnit.SECONDS.toMillis(10));
+            for (B b : more) b.close();
+        }
+        for (Thread t : pollers) assertFalse(t.isAlive());
+    }
+
+    // ------------------------------------------------------------------ close
+
+    @Test
+    void closeForgetsEverySourceIsIdempotentAndThenRefusesWork() throws IOException {
+        Pipe pipe = pipe();
+        Source a = new TestSource(pipe.source());
+        Source b = new TestSource(pipe.sink());
+        backend.register(a, Interest.READ);
+        backend.register(b, Interest.WRITE);
+        backend.register(b, Interest.WRITE); // no change: still one registration
+        assertEquals(2, backend.registrationCount());
+        backend.deregister(a);
+        assertEquals(1, backend.registrationCount());
+        backend.close();
+        assertEquals(0, backend.registrationCount());
+        assertNull(b.backendState());
+        backend.close(); // idempotent
+        backend.wakeup(); // allowed after close: does nothing
+        backend.deregister(b);
+        assertThrows(IllegalStateException.class, () -> backend.poll(0, reports));
+        assertThrows(IllegalStateException.class, () -> backend.register(a, Interest.READ));
+    }
+}

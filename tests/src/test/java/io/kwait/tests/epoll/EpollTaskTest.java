@@ -1,8 +1,0 @@
-package io.kwait.tests.epoll;
-
-import io.kwait.tests.TaskConformance;
-
-class EpollTaskTest extends TaskConformance {
-    @Override
-    protected String backend() { return EpollTestSuite.BACKEND; }
-}

@@ -1,8 +1,0 @@
-package io.kwait.tests.select;
-
-import io.kwait.tests.ChanConformance;
-
-class SelectChanTest extends ChanConformance {
-    @Override
-    protected String backend() { return SelectTestSuite.BACKEND; }
-}

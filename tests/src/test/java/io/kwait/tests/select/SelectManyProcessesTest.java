@@ -1,8 +1,0 @@
-package io.kwait.tests.select;
-
-import io.kwait.tests.ManyProcessesConformance;
-
-class SelectManyProcessesTest extends ManyProcessesConformance {
-    @Override
-    protected String backend() { return SelectTestSuite.BACKEND; }
-}
