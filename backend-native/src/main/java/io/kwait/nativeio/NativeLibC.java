@@ -33,14 +33,37 @@ public final class NativeLibC {
                 runtime = Runtime.getRuntime(libc);
             } catch (Throwable t) { // LinkageError from jffi's JNI stub, SecurityException, anything: report, never throw
                 libc = null;
-                problem = "JNR could not bind the C library (" + t + "); usual causes: jffi cannot extract its"
-                        + " native stub (java.io.tmpdir not writable; or set -Djffi.boot.library.path), or on the module"
-                        + " path a module layer that hides io.kwait.nativeio from JNR's generated classes";
+                problem = explain(t);
             }
             LIBC = libc;
             RUNTIME = runtime;
             PROBLEM = problem;
         }
+    }
+
+    /**
+     * Names the way out of a failed load. The usual failure on the module path is ASM: jnr-ffi
+     * generates its stubs with it, but as an automatic module it cannot {@code require} it, and
+     * nothing else does, so module org.objectweb.asm is not resolved unless the JVM is told to.
+     */
+    static String explain(Throwable t) {
+        boolean modulePath = NativeLibC.class.getModule().isNamed();
+        if (mentions(t, "org/objectweb/asm") || mentions(t, "org.objectweb.asm")) {
+            return modulePath
+                    ? "JNR cannot load ASM (" + t + "): on the module path nothing requires module org.objectweb.asm"
+                            + " (jnr-ffi is an automatic module); run the JVM with --add-modules org.objectweb.asm"
+                    : "JNR cannot load ASM (" + t + "): put org.ow2.asm:asm, a dependency of jnr-ffi, on the class path";
+        }
+        return "JNR could not bind the C library (" + t + "); usual causes: jffi cannot extract its native stub"
+                + " (java.io.tmpdir not writable; or set -Djffi.boot.library.path)"
+                + (modulePath ? ", or a module layer that hides io.kwait.nativeio from JNR's generated classes" : "");
+    }
+
+    private static boolean mentions(Throwable t, String text) {
+        for (Throwable e = t; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (String.valueOf(e.getMessage()).contains(text)) return true;
+        }
+        return false;
     }
 
     /** Why the C library cannot be used, or null when it can. */

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +159,7 @@ public final class BenchMain {
         Report report = new Report(this);
         report.write();
         try {
-            new Charts(report, charts).write();
+            Charts.write(report, charts);
         } catch (Throwable e) {
             problems.add("charts failed: " + e);
             e.printStackTrace();
@@ -209,6 +210,41 @@ public final class BenchMain {
 
     // ================================================================ JMH: scenarios 1, 2, 6 (schedule/cancel)
 
+    /**
+     * JMH writes to its log only; this echoes its progress to the console once per benchmark:
+     * which one, and JMH's own "% complete, ETA" for the JMH part, plus the harness scenarios'
+     * usual share of the run (about 12 of ~25 minutes in a full run) for the overall ETA.
+     */
+    private void tailJmhProgress(Path log) {
+        String bench = "";
+        long pos = 0;
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(2000); // a console echo, not synchronisation: polling the log is the point
+                if (!Files.exists(log)) continue;
+                try (var ch = java.nio.channels.FileChannel.open(log)) {
+                    if (ch.size() <= pos) continue;
+                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(ch.size() - pos, 1 << 20));
+                    ch.read(buf, pos);
+                    pos += buf.position();
+                    for (String line : new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).split("\n")) {
+                        if (line.startsWith("# Benchmark: ")) bench = line.substring(line.lastIndexOf('.', line.lastIndexOf('.') - 1) + 1);
+                        if (line.startsWith("# Parameters: ")) bench += " " + line.substring("# Parameters: ".length());
+                        if (line.startsWith("# Run progress: ")) {
+                            String p = line.substring("# Run progress: ".length());
+                            OUT.printf(Locale.ROOT, "[jmh] %s  %s%s%n", p, bench, quick ? "" : "  (then ~12 min of scenario JVMs)");
+                            bench = "";
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                return; // progress is a courtesy; the run goes on
+            }
+        }
+    }
+
     void runJmh() {
         List<String> includes = new ArrayList<>();
         if (only.contains("1")) includes.add("io\\.kwait\\.bench\\.jmh\\.SwitchBench\\..*");
@@ -239,11 +275,14 @@ public final class BenchMain {
         OUT.printf(Locale.ROOT, "[jmh] scenarios %s (log: %s)%n", includes.stream().map(s -> s.replaceAll(".*jmh\\\\\\.(\\w+)\\\\.*", "$1")).toList(),
                 work.resolve("jmh.log"));
         Collection<RunResult> results;
+        Thread progress = Thread.ofPlatform().daemon().name("jmh-progress").start(() -> tailJmhProgress(work.resolve("jmh.log")));
         try {
             results = new Runner(o.build()).run();
         } catch (Exception e) {
             problems.add("JMH failed: " + e + " (see " + work.resolve("jmh.log") + ")");
             return;
+        } finally {
+            progress.interrupt();
         }
         for (RunResult rr : results) {
             String bench = rr.getParams().getBenchmark();

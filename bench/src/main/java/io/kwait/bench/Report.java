@@ -272,7 +272,7 @@ public final class Report {
         md.append(method());
 
         md.append("## Targets at a glance\n\nEach scenario's section lists every check next to its figures; a check compares one kwait figure (backend/strand) with its peer.\n\n");
-        md.append("| # | target (issue 5) | checks met | not met |\n| --- | --- | --- | --- |\n");
+        md.append("| # | target | checks met | not met |\n| --- | --- | --- | --- |\n");
         Map<String, long[]> byTarget = new LinkedHashMap<>();
         for (Check c : checks) {
             long[] n = byTarget.computeIfAbsent(c.scenario() + "\t" + c.target(), k -> new long[2]);
@@ -366,6 +366,7 @@ public final class Report {
     }
 
     private void targetsOf(StringBuilder md, String sc) {
+        charts(md, sc);
         if (sc.equals("6s")) { md.append('\n'); return; }
         List<Check> cs = checks.stream().filter(c -> c.scenario().equals(sc.replaceAll("[l]$", ""))).toList();
         if (cs.isEmpty()) { md.append('\n'); return; }
@@ -374,6 +375,14 @@ public final class Report {
             md.append("| ").append(c.target()).append(" | ").append(c.compared()).append(" | ").append(c.value()).append(" | ").append(met(c.met())).append(" |\n");
         }
         md.append('\n');
+    }
+
+    /** The scenario's charts, under its table; paths relative to the report, so they show on GitHub too. */
+    private void charts(StringBuilder md, String sc) {
+        Path rel = main.out.toAbsolutePath().getParent().relativize(main.charts.toAbsolutePath());
+        for (String name : Charts.FILES.getOrDefault(sc, List.of())) {
+            md.append("\n![").append(name).append("](").append(rel.resolve(name + ".png").toString().replace('\\', '/')).append(")\n");
+        }
     }
 
     private void distribution(StringBuilder md, String sc, String title, String what, String ref) {

@@ -13,15 +13,19 @@ import java.util.Locale;
 
 /**
  * Makes the {@link EpollBackend} known to {@code Kernel.open()} through
- * {@link java.util.ServiceLoader}. Priority 10: on Linux it beats the portable select backend
- * (priority 0) whenever it is available.
+ * {@link java.util.ServiceLoader}. Priority 10 on Linux: there it beats the portable select backend
+ * (priority 0) whenever it is available. On other systems -1: never picked automatically, so the
+ * fallback there does not mention a backend that could never run.
  *
- * <p>Available when all of these hold (probed once per JVM, lazily, the result cached):
+ * <p>Available when all of these hold (probed once per JVM, lazily, the result cached), checked in
+ * this order:
  * <ol>
  *   <li>the OS is Linux, on an architecture whose constants kwait checked ({@link Linux#VERIFIED_ARCHES});</li>
- *   <li>JNR loads the C library;</li>
  *   <li>the JDK exports {@code sun.nio.ch} to kwait: JVM flag {@value NioInternals#ADD_EXPORTS_FLAG}
- *       (the fd numbers of channels live there);</li>
+ *       (the fd numbers of channels live there). Checked before JNR is loaded, so a JVM that is
+ *       going to fall back to select never loads jffi's native stub (JDK 24+ prints a four-line
+ *       native-access warning when it does);</li>
+ *   <li>JNR loads the C library;</li>
  *   <li>module {@code jdk.net} is present (for {@code jdk.nio.Channels});</li>
  *   <li>{@code epoll_create1} and {@code eventfd} work.</li>
  * </ol>
@@ -44,7 +48,11 @@ public final class EpollBackendProvider implements BackendProvider {
 
     @Override
     public int priority() {
-        return 10;
+        return isLinux() ? 10 : -1;
+    }
+
+    private static boolean isLinux() {
+        return System.getProperty("os.name", "?").toLowerCase(Locale.ROOT).startsWith("linux");
     }
 
     @Override
@@ -69,19 +77,19 @@ public final class EpollBackendProvider implements BackendProvider {
 
     private static String probe() {
         try {
-            String os = System.getProperty("os.name", "?");
-            if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
-                return "epoll exists on Linux only (this is " + os + "); use the kqueue backend on macOS/BSD or select elsewhere";
+            if (!isLinux()) {
+                return "epoll exists on Linux only (this is " + System.getProperty("os.name", "?")
+                        + "); use the kqueue backend on macOS/BSD or select elsewhere";
             }
             String arch = System.getProperty("os.arch", "?");
             if (!Linux.constantsVerifiedFor(arch)) {
                 return "kwait's Linux constants are not verified for architecture " + arch + " (verified: "
                         + Linux.VERIFIED_ARCHES + "); use -Dkwait.backend=select";
             }
+            String jdkProblem = NioInternals.problem(); // before anything loads JNR
+            if (jdkProblem != null) return jdkProblem;
             String libcProblem = NativeLibC.problem();
             if (libcProblem != null) return libcProblem;
-            String jdkProblem = NioInternals.problem();
-            if (jdkProblem != null) return jdkProblem;
             if (ModuleLayer.boot().findModule("jdk.net").isEmpty()) {
                 return "module jdk.net (jdk.nio.Channels) is missing from this runtime; add it to the jlink image"
                         + " (--add-modules jdk.net) or use -Dkwait.backend=select";
@@ -101,6 +109,6 @@ public final class EpollBackendProvider implements BackendProvider {
 
     @Override
     public String toString() {
-        return "EpollBackendProvider[epoll, priority 10]";
+        return "EpollBackendProvider[epoll, priority " + priority() + "]";
     }
 }

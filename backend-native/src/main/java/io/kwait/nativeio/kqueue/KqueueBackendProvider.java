@@ -10,16 +10,19 @@ import java.io.IOException;
 
 /**
  * Makes the real {@link KqueueBackend} known to {@code Kernel.open()} through
- * {@link java.util.ServiceLoader}. Priority 10: on macOS and the BSDs it beats the portable select
- * backend (priority 0) whenever it is available.
+ * {@link java.util.ServiceLoader}. Priority 10 where {@link KqueuePlatform#detect()} finds a
+ * supported platform: there it beats the portable select backend (priority 0) whenever it is
+ * available. Elsewhere -1: never picked automatically (on Linux, epoll is the native backend).
  *
- * <p>Available when all of these hold (probed once per JVM, lazily, the result cached):
+ * <p>Available when all of these hold (probed once per JVM, lazily, the result cached), checked in
+ * this order:
  * <ol>
  *   <li>the OS is one {@link KqueuePlatform#detect()} supports: macOS, FreeBSD, OpenBSD, on a
  *       64-bit JVM (on Linux the reason names epoll and the simulation);</li>
- *   <li>JNR loads the C library;</li>
  *   <li>the JDK exports {@code sun.nio.ch} to kwait: JVM flag {@value NioInternals#ADD_EXPORTS_FLAG}
- *       (the fd numbers of channels live there);</li>
+ *       (the fd numbers of channels live there); checked before JNR is loaded, so a JVM that
+ *       falls back to select never loads jffi's native stub;</li>
+ *   <li>JNR loads the C library;</li>
  *   <li>{@code kqueue()} works.</li>
  * </ol>
  * Otherwise {@link #availability()} names the first that fails and the way out.
@@ -41,7 +44,7 @@ public final class KqueueBackendProvider implements BackendProvider {
 
     @Override
     public int priority() {
-        return 10;
+        return KqueuePlatform.detect().supported() ? 10 : -1;
     }
 
     @Override
@@ -71,10 +74,10 @@ public final class KqueueBackendProvider implements BackendProvider {
 
     private static String probeNative(KqueuePlatform p) {
         try {
+            String jdkProblem = NioInternals.problem(); // before anything loads JNR
+            if (jdkProblem != null) return jdkProblem;
             String libcProblem = NativeLibC.problem();
             if (libcProblem != null) return libcProblem;
-            String jdkProblem = NioInternals.problem();
-            if (jdkProblem != null) return jdkProblem;
             NativeKqueueBinding binding = new NativeKqueueBinding(p);
             int kq = binding.kqueue();
             if (kq < 0) {
@@ -90,6 +93,6 @@ public final class KqueueBackendProvider implements BackendProvider {
 
     @Override
     public String toString() {
-        return "KqueueBackendProvider[kqueue, priority 10]";
+        return "KqueueBackendProvider[kqueue, priority " + priority() + "]";
     }
 }
