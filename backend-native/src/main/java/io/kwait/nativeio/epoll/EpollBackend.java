@@ -4,11 +4,11 @@
  * sun.nio.ch sources. See also native-facts.md §2, §4, §5 in the project's research notes.
  *
  * 1. One fd per kernel object, level-triggered. Each watched fd is one epoll item whose 64-bit data
- *    is (generation << 32 | fd). Entries are kept in a table indexed by fd number. A new
+ *    is its descriptor's tag in the DescriptorTable (generation << 32 | slot; table fact 1). A new
  *    generation is taken whenever an item is ADDed, so an event still queued for an fd that was
  *    closed and whose number was reused by a new registration carries an old generation and is
  *    dropped instead of being delivered to the new owner (the Go netpoller's sequence tag).
- *    The eventfd's data is (0 << 32 | eventfd); generations start at 1.
+ *    The eventfd's data is 0, which no descriptor's tag is.
  *
  * 2. epoll watches the open file description, not the number. Closing the last fd of a file
  *    removes its item silently; a closed JDK channel therefore simply stops reporting. The core
@@ -96,7 +96,10 @@
  */
 package io.kwait.nativeio.epoll;
 
+import io.kwait.nativeio.Descriptor;
+import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.NativeSources;
+import io.kwait.nativeio.Owner;
 import io.kwait.nativeio.EpollEventLayout;
 import io.kwait.nativeio.LibC;
 import io.kwait.nativeio.Linux;
@@ -116,8 +119,6 @@ import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.ServerSocketChannel;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -189,12 +190,8 @@ public final class EpollBackend implements Backend {
     /** The value 1, written by wakeup() from any thread; never changed. */
     private final NativeBuffer one = new NativeBuffer(8);
 
-    /** Entries by fd number; an entry is one epoll item (or none, while its interest is 0). */
-    private Entry[] entries = new Entry[64];
-    private int registrations;
-    private int nextGeneration = 1;
-    /** Process sources whose pidfd_open said ESRCH: reported by the next poll. */
-    private final ArrayList<Registration> pendingExits = new ArrayList<>();
+    /** Descriptors by fd number (pidfds included) and tag; each is one epoll item (or none, while its interest is 0). */
+    private final DescriptorTable<Item> table = new DescriptorTable<>(NAME);
 
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final Object wakeLock = new Object();
@@ -226,7 +223,7 @@ public final class EpollBackend implements Backend {
         try {
             efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
             if (efd < 0) throw new IOException("eventfd failed: " + NativeLibC.describe(NativeLibC.errno()));
-            long tag = efd & 0xFFFF_FFFFL; // generation 0: never used by an entry
+            long tag = 0L; // never a descriptor's (table fact 1)
             ctlEvent.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, EPOLLIN);
             ctlEvent.bytes.putLong(layout.dataOffset(), tag);
             if (libc.epoll_ctl(ep, EPOLL_CTL_ADD, efd, ctlEvent.address) < 0) {
@@ -287,32 +284,31 @@ public final class EpollBackend implements Backend {
         Objects.requireNonNull(source, "source");
         ensureOpen();
         NativeSources.checkInterest(source, interest);
-        Registration reg = registrationOf(source);
-        if (reg != null) {
-            if (reg.interest == interest) return; // no syscall for no change
-            if (reg.pendingExit) {
-                reg.interest = interest;
+        Owner owner = table.ownerOf(source);
+        if (owner != null) {
+            if (owner.interest() == interest) return; // no syscall for no change
+            if (owner.isPendingExit()) {
+                owner.setInterest(interest);
                 return;
             }
-            if (reg.entry == null) {
+            if (owner.descriptor() == null) {
                 // Orphaned (fact 3: its number now belongs to one of our pidfds): start over.
-                forget(reg);
+                forget(owner);
                 register(source, interest);
                 return;
             }
-            SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
+            if (owner.isClosedChannel()) {
                 // Its item went with the fd; an ADD now could land on whatever file reuses the number.
-                forget(reg);
+                forget(owner);
                 throw new ClosedChannelException();
             }
-            int old = reg.interest;
-            reg.interest = interest;
+            int old = owner.interest();
+            owner.setInterest(interest);
             try {
-                sync(reg.entry);
+                sync((Item) owner.descriptor());
             } catch (IOException | RuntimeException e) {
-                reg.interest = old;
-                if (e instanceof ClosedChannelException) forget(reg);
+                owner.setInterest(old);
+                if (e instanceof ClosedChannelException) forget(owner);
                 throw e;
             }
             return;
@@ -321,58 +317,51 @@ public final class EpollBackend implements Backend {
         else registerFd(source, interest);
     }
 
-    private Registration registrationOf(Source source) {
-        Object state = source.backendState();
-        if (state == null) return null;
-        if (!(state instanceof Registration reg) || reg.backend != this) {
-            throw new IllegalStateException(source + " carries state of another backend (" + state
-                    + "); the core must use one Source per object and kernel");
-        }
-        return reg;
-    }
-
     private void registerFd(Source source, int interest) throws IOException {
         int fd = NativeSources.fdToWatch(source, interest);
         if (fd == epfd || fd == eventfd) {
             throw new IllegalArgumentException("fd " + fd + " is this epoll backend's own "
                     + (fd == epfd ? "epoll fd" : "wakeup eventfd") + "; it cannot be waited on");
         }
-        Entry e = entryAt(fd);
+        Item e = table.atFd(fd);
         if (e != null && e.process) {
             throw new IllegalArgumentException("fd " + fd + " is the pidfd kwait opened to watch process "
-                    + e.owners[0].source.pid() + ", not a file of the caller; was the fd closed while still waited on?");
+                    + e.owner(0).source().pid() + ", not a file of the caller; was the fd closed while still waited on?");
         }
         if (e != null) {
-            forgetClosedChannels(e); // fact 3; forgetting the last owner removes the entry
-            e = entryAt(fd);
+            table.forgetClosedChannels(e, this::forget); // fact 3; forgetting the last owner removes the descriptor
+            e = table.atFd(fd);
         }
-        Registration reg = new Registration(this, source, interest);
         if (e == null) {
-            e = new Entry(fd, false);
+            e = new Item(fd, false);
             e.noByteCount = source.channel() instanceof ServerSocketChannel;
-            e.attach(reg);
-            sync(e); // nothing to undo on failure: the entry is not in the table yet
-            putEntry(e);
+            table.add(e);
+            Owner owner = table.attach(source, interest, e);
+            try {
+                sync(e);
+            } catch (IOException | RuntimeException ex) {
+                table.release(owner);
+                table.remove(e);
+                throw ex;
+            }
         } else {
-            e.attach(reg);
+            Owner owner = table.attach(source, interest, e);
             try {
                 if (e.events == 0) sync(e);
                 else verifyAndSync(e);
             } catch (IOException | RuntimeException ex) {
-                e.detach(reg);
-                if (e.ownerCount == 0) {
+                table.release(owner);
+                if (e.ownerCount() == 0) {
                     if (e.events != 0) ctlDelQuietly(e);
-                    removeEntry(e);
+                    table.remove(e);
                 }
                 throw ex;
             }
         }
-        source.setBackendState(reg);
-        registrations++;
     }
 
     /** Fact 3: MOD tells whether the number still names the file our item is for; ENOENT: re-ADD. */
-    private void verifyAndSync(Entry e) throws IOException {
+    private void verifyAndSync(Item e) throws IOException {
         int mask = e.mask();
         if (mask == 0) {
             ctlDelQuietly(e);
@@ -389,31 +378,18 @@ public final class EpollBackend implements Backend {
         sync(e);
     }
 
-    /** Forgets owners of {@code e} whose channel was closed (their item went with their fd). */
-    private void forgetClosedChannels(Entry e) {
-        for (int i = e.ownerCount - 1; i >= 0; i--) {
-            Registration r = e.owners[i];
-            SelectableChannel ch = r.source.channel();
-            if (ch != null && !ch.isOpen()) forget(r);
-        }
-    }
-
     private void registerProcess(Source source, int interest) throws IOException {
         String off = pidfdDisabled != null ? pidfdDisabled : pidfdUnavailable;
         if (off != null) throw new IOException(off);
         long pid = source.pid();
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
         long rc = libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
-        Registration reg = new Registration(this, source, interest);
         if (rc < 0) {
             int err = NativeLibC.errno();
             switch (err) {
                 case Linux.ESRCH -> {
-                    // Gone already (exited and reaped): the next poll reports it.
-                    reg.pendingExit = true;
-                    pendingExits.add(reg);
-                    source.setBackendState(reg);
-                    registrations++;
+                    // Gone already (exited and reaped): the next poll reports it (table fact 4).
+                    table.addPendingExit(source, interest);
                     return;
                 }
                 case Linux.ENOSYS, Linux.EPERM, Linux.EINVAL -> {
@@ -425,26 +401,19 @@ public final class EpollBackend implements Backend {
             }
         }
         int pidfd = (int) rc;
-        Entry stale = entryAt(pidfd);
-        if (stale != null) orphan(stale); // fact 3: a raw fd the caller closed; its number is our pidfd now
-        Entry e = new Entry(pidfd, true);
-        e.attach(reg);
+        Item stale = table.atFd(pidfd);
+        if (stale != null) table.orphan(stale); // fact 3: a raw fd the caller closed; its number is our pidfd now
+        Item e = new Item(pidfd, true);
+        table.add(e);
+        Owner owner = table.attach(source, interest, e);
         try {
             sync(e);
         } catch (IOException | RuntimeException ex) {
+            table.release(owner);
+            table.remove(e);
             libc.close(pidfd);
             throw ex;
         }
-        putEntry(e);
-        source.setBackendState(reg);
-        registrations++;
-    }
-
-    /** Detaches every owner of a stale entry whose number we now use; they re-register on their next change. */
-    private void orphan(Entry e) {
-        for (int i = 0; i < e.ownerCount; i++) e.owners[i].entry = null;
-        e.ownerCount = 0;
-        removeEntry(e);
     }
 
     // ================================================================ deregister
@@ -452,29 +421,20 @@ public final class EpollBackend implements Backend {
     @Override
     public void deregister(Source source) {
         if (source == null || closed) return;
-        Object state = source.backendState();
-        if (!(state instanceof Registration reg) || reg.backend != this) return;
-        forget(reg);
+        Owner owner = table.ownerOrNull(source);
+        if (owner != null) forget(owner);
     }
 
-    /** Drops every trace of a registration, and its epoll item or pidfd when it was the last owner. */
-    private void forget(Registration reg) {
-        if (reg.source.backendState() == reg) reg.source.setBackendState(null);
-        registrations--;
-        if (reg.pendingExit) {
-            pendingExits.remove(reg);
-            reg.pendingExit = false;
-            return;
-        }
-        Entry e = reg.entry;
+    /** Drops every trace of an owner, and its epoll item or pidfd when it was the last owner. */
+    private void forget(Owner owner) {
+        Item e = table.release(owner);
         if (e == null) return;
-        e.detach(reg);
         if (e.process) {
-            removeEntry(e);
+            table.remove(e);
             libc.close(e.fd); // removes its epoll item too: the pidfd was only ever ours
-        } else if (e.ownerCount == 0) {
+        } else if (e.ownerCount() == 0) {
             if (e.events != 0) ctlDelQuietly(e);
-            removeEntry(e);
+            table.remove(e);
         } else {
             try {
                 sync(e);
@@ -487,7 +447,7 @@ public final class EpollBackend implements Backend {
     // ================================================================ epoll_ctl
 
     /** Brings the kernel's item for {@code e} in line with its owners' interest; no syscall if it is. */
-    private void sync(Entry e) throws IOException {
+    private void sync(Item e) throws IOException {
         int mask = e.mask();
         if (mask == e.events) return;
         if (mask == 0) { // fact 4
@@ -496,14 +456,14 @@ public final class EpollBackend implements Backend {
             return;
         }
         int op = e.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-        if (op == EPOLL_CTL_ADD) e.tag = newTag(e.fd); // fact 1: a new generation for every item added
+        if (op == EPOLL_CTL_ADD) table.retag(e); // fact 1: a new generation for every item added
         if (ctl(op, e, mask) < 0) {
             int err = NativeLibC.errno();
             if (op == EPOLL_CTL_ADD && err == EEXIST) {
                 if (ctl(EPOLL_CTL_MOD, e, mask) < 0) throw ctlFailure("MOD", e, NativeLibC.errno());
             } else if (op == EPOLL_CTL_MOD && err == ENOENT) {
                 // The item went with its file (closed, number reused): add it for what the number names now.
-                e.tag = newTag(e.fd);
+                table.retag(e);
                 if (ctl(EPOLL_CTL_ADD, e, mask) < 0) throw ctlFailure("ADD", e, NativeLibC.errno());
             } else {
                 throw ctlFailure(op == EPOLL_CTL_ADD ? "ADD" : "MOD", e, err);
@@ -512,26 +472,26 @@ public final class EpollBackend implements Backend {
         e.events = mask;
     }
 
-    private int ctl(int op, Entry e, int mask) {
+    private int ctl(int op, Item e, int mask) {
         ctlEvent.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, mask);
-        ctlEvent.bytes.putLong(layout.dataOffset(), e.tag);
+        ctlEvent.bytes.putLong(layout.dataOffset(), e.tag());
         return libc.epoll_ctl(epfd, op, e.fd, ctlEvent.address);
     }
 
     /** EPOLL_CTL_DEL, ignoring ENOENT and EBADF: the fd may be closed already, taking its item along. */
-    private void ctlDelQuietly(Entry e) {
+    private void ctlDelQuietly(Item e) {
         libc.epoll_ctl(epfd, EPOLL_CTL_DEL, e.fd, ctlEvent.address);
     }
 
-    private IOException ctlFailure(String op, Entry e, int err) {
-        Registration first = e.ownerCount > 0 ? e.owners[e.ownerCount - 1] : null;
-        String what = first == null ? "fd " + e.fd : first.source + " (fd " + e.fd + ")";
+    private IOException ctlFailure(String op, Item e, int err) {
+        Owner first = e.ownerCount() > 0 ? e.owner(e.ownerCount() - 1) : null;
+        String what = first == null ? "fd " + e.fd : first.source() + " (fd " + e.fd + ")";
         switch (err) {
             case Linux.EPERM -> throw new IllegalArgumentException(what + " cannot be watched: epoll refuses regular files"
                     + " and directories (EPERM), which are always ready for reading and writing; read or write them"
                     + " directly, or wait on a pipe, socket or other pollable fd");
             case EBADF -> {
-                if (first != null && first.source.channel() != null) {
+                if (first != null && first.source().channel() != null) {
                     ClosedChannelException c = new ClosedChannelException();
                     c.initCause(new IOException("epoll_ctl(" + op + ") on fd " + e.fd + ": " + NativeLibC.describe(err)));
                     return c;
@@ -555,7 +515,7 @@ public final class EpollBackend implements Backend {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
         int n = epollWait(0);
-        if (n == 0 && timeoutNanos != 0 && !hasPendingExitToReport() && !wakePending.get()) {
+        if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !wakePending.get()) {
             bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
             n = epollWait(0);
         }
@@ -580,16 +540,9 @@ public final class EpollBackend implements Backend {
         }
     }
 
-    private boolean hasPendingExitToReport() {
-        for (int i = 0; i < pendingExits.size(); i++) {
-            if ((pendingExits.get(i).interest & Interest.EXIT) != 0) return true;
-        }
-        return false;
-    }
-
     private int report(int n, ReadySink sink) {
         int reported = 0;
-        if (!pendingExits.isEmpty()) reported += reportPendingExits(sink);
+        if (table.hasPendingExits()) reported += reportPendingExits(sink);
         int size = layout.size();
         int dataOffset = layout.dataOffset();
         for (int i = 0; i < n; i++) {
@@ -600,14 +553,14 @@ public final class EpollBackend implements Backend {
                 drainWakeup();
                 continue;
             }
-            Entry e = entryAt((int) data);
-            if (e == null || e.tag != data) continue; // fact 1: stale, for an fd forgotten or re-added since
+            Item e = table.atTag(data);
+            if (e == null) continue; // fact 1: stale, for an fd forgotten or re-added since
             if (e.process) {
-                Registration reg = e.owners[0];
-                forget(reg); // reported once; closes the pidfd
-                if ((reg.interest & Interest.EXIT) != 0) {
+                Owner owner = e.owner(0);
+                forget(owner); // reported once; closes the pidfd
+                if ((owner.interest() & Interest.EXIT) != 0) {
                     reported++;
-                    sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+                    sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
                 }
             } else {
                 reported += reportFd(e, ev, sink);
@@ -618,34 +571,28 @@ public final class EpollBackend implements Backend {
 
     private int reportPendingExits(ReadySink sink) {
         int reported = 0;
-        for (Registration reg : new ArrayList<>(pendingExits)) {
-            if ((reg.interest & Interest.EXIT) == 0 || !reg.pendingExit) continue;
-            forget(reg);
+        for (Owner owner : table.pendingExitsToReport()) {
+            if (!owner.isPendingExit()) continue; // forgotten by the sink meanwhile
+            forget(owner);
             reported++;
-            sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+            sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
         }
         return reported;
     }
 
-    private int reportFd(Entry e, int ev, ReadySink sink) {
+    private int reportFd(Item e, int ev, ReadySink sink) {
         int reported = 0;
         long bytes = -1;
-        // The sink may register and deregister meanwhile; with one owner (the common case) no copy is made.
-        Registration only = e.ownerCount == 1 ? e.owners[0] : null;
-        Registration[] owners = only != null ? null : Arrays.copyOf(e.owners, e.ownerCount);
-        int count = only != null ? 1 : owners.length;
-        for (int k = 0; k < count; k++) {
-            Registration reg = only != null ? only : owners[k];
-            if (reg.entry != e) continue;
-            Source source = reg.source;
-            SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
-                forget(reg);
+        for (Owner owner : e.snapshot()) { // the sink may register and deregister meanwhile
+            if (owner.descriptor() != e) continue;
+            Source source = owner.source();
+            if (owner.isClosedChannel()) {
+                forget(owner);
                 reported++;
                 sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
                 continue;
             }
-            int interest = reg.interest;
+            int interest = owner.interest();
             if (interest == 0) continue;
             if ((ev & EPOLLERR) != 0) {
                 reported++;
@@ -680,7 +627,7 @@ public final class EpollBackend implements Backend {
     }
 
     /** Fact 6: ioctl(FIONREAD); an fd that cannot answer is marked and not asked again. */
-    private long bytesAvailable(Entry e) {
+    private long bytesAvailable(Item e) {
         if (libc.ioctlFixedArity(e.fd, Linux.FIONREAD, scratch.address) < 0) {
             int err = NativeLibC.errno();
             if (err == Linux.EINVAL || err == Linux.ENOTTY) e.noByteCount = true;
@@ -707,7 +654,7 @@ public final class EpollBackend implements Backend {
 
     @Override
     public int registrationCount() {
-        return closed ? 0 : registrations;
+        return closed ? 0 : table.size();
     }
 
     @Override
@@ -722,21 +669,10 @@ public final class EpollBackend implements Backend {
         } catch (IOException e) {
             failure = e;
         }
-        for (Entry e : entries) {
-            if (e == null) continue;
-            for (int i = 0; i < e.ownerCount; i++) {
-                Registration r = e.owners[i];
-                r.entry = null;
-                if (r.source.backendState() == r) r.source.setBackendState(null);
-            }
+        for (Item e : table.descriptors()) {
             if (e.process) libc.close(e.fd);
         }
-        for (Registration r : pendingExits) {
-            if (r.source.backendState() == r) r.source.setBackendState(null);
-        }
-        pendingExits.clear();
-        entries = new Entry[0];
-        registrations = 0;
+        table.clear();
         libc.close(epfd);
         libc.close(eventfd);
         if (failure != null) throw new UncheckedIOException("closing the epoll backend's selector failed", failure);
@@ -748,29 +684,10 @@ public final class EpollBackend implements Backend {
 
     @Override
     public String toString() {
-        return "EpollBackend[" + (closed ? "closed" : "epfd " + epfd + ", " + registrations + " registered") + "]";
+        return "EpollBackend[" + (closed ? "closed" : "epfd " + epfd + ", " + table.size() + " registered") + "]";
     }
 
     // ================================================================ bookkeeping
-
-    private long newTag(int fd) {
-        int gen = nextGeneration++;
-        if (nextGeneration == 0) nextGeneration = 1; // 0 is the eventfd's
-        return ((long) gen << 32) | (fd & 0xFFFF_FFFFL);
-    }
-
-    private Entry entryAt(int fd) {
-        return fd >= 0 && fd < entries.length ? entries[fd] : null;
-    }
-
-    private void putEntry(Entry e) {
-        if (e.fd >= entries.length) entries = Arrays.copyOf(entries, Math.max(e.fd + 1, entries.length * 2));
-        entries[e.fd] = e;
-    }
-
-    private void removeEntry(Entry e) {
-        if (entryAt(e.fd) == e) entries[e.fd] = null;
-    }
 
     /** epoll mask for kwait interest. */
     static int epollMask(int interest) {
@@ -781,63 +698,17 @@ public final class EpollBackend implements Backend {
         return mask;
     }
 
-    /** One epoll item: an fd number, the generation it was added under, and the sources watching it. */
-    private static final class Entry {
-        final int fd;
-        final boolean process;
-        long tag;
+    /** One epoll item: an fd number (a pidfd for a process) and the mask the kernel holds for it. */
+    private static final class Item extends Descriptor {
         /** The mask the kernel holds; 0 when there is no item (interest 0, fact 4). */
         int events;
-        boolean noByteCount;
-        Registration[] owners = new Registration[1];
-        int ownerCount;
 
-        Entry(int fd, boolean process) {
-            this.fd = fd;
-            this.process = process;
+        Item(int fd, boolean process) {
+            super(fd, -1, process);
         }
 
         int mask() {
-            int interest = 0;
-            for (int i = 0; i < ownerCount; i++) interest |= owners[i].interest;
-            return epollMask(interest);
-        }
-
-        void attach(Registration r) {
-            if (ownerCount == owners.length) owners = Arrays.copyOf(owners, ownerCount * 2);
-            owners[ownerCount++] = r;
-            r.entry = this;
-        }
-
-        void detach(Registration r) {
-            for (int i = 0; i < ownerCount; i++) {
-                if (owners[i] == r) {
-                    owners[i] = owners[--ownerCount];
-                    owners[ownerCount] = null;
-                    break;
-                }
-            }
-            if (r.entry == this) r.entry = null;
-        }
-    }
-
-    /** What a source's {@link Source#backendState()} holds: its interest and its entry. */
-    private static final class Registration {
-        final EpollBackend backend;
-        final Source source;
-        int interest;
-        Entry entry;
-        boolean pendingExit;
-
-        Registration(EpollBackend backend, Source source, int interest) {
-            this.backend = backend;
-            this.source = source;
-            this.interest = interest;
-        }
-
-        @Override
-        public String toString() {
-            return "epoll registration of " + source + " for " + Interest.toString(interest);
+            return epollMask(interest());
         }
     }
 }

@@ -12,12 +12,12 @@
  *    writes the lists as raw memory in the layout it simulates.
  *
  * 2. A kevent is keyed by (ident, filter) per kqueue; udata comes back with every event. Each
- *    watched object is an Entry in a slot table, and udata is (generation << 32 | slot). A slot
- *    gets a new generation whenever it is reused, so an event or a change error still in flight
- *    for an entry that was forgotten (fd closed and its number reused, process deregistered) finds
- *    another generation in the slot and is dropped instead of reaching the new owner (the Go
- *    netpoller's sequence tag). udata 0 (generation 0, never an entry's) marks our own wakeup
- *    event and every EV_DELETE.
+ *    watched object is a descriptor of the DescriptorTable, and udata is its tag (generation << 32
+ *    | slot; table fact 1). A slot gets a new generation whenever it is reused, so an event or a
+ *    change error still in flight for a descriptor that was forgotten (fd closed and its number
+ *    reused, process deregistered) finds another generation in the slot and is dropped instead of
+ *    reaching the new owner (the Go netpoller's sequence tag). udata 0 (never a descriptor's)
+ *    marks our own wakeup event and every EV_DELETE.
  *
  * 3. Changes are batched. register() only appends to a change list; the list rides along with the
  *    next kevent() call of poll(), so a wait that arms five fds costs one system call, not six. A
@@ -106,7 +106,10 @@
  */
 package io.kwait.nativeio.kqueue;
 
+import io.kwait.nativeio.Descriptor;
+import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.NativeSources;
+import io.kwait.nativeio.Owner;
 import io.kwait.nativeio.NativeBuffer;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
@@ -126,7 +129,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -203,22 +205,11 @@ public final class KqueueBackend implements Backend {
     /** Poll thread only: draining the wakeup pipe. */
     private final NativeBuffer drain = new NativeBuffer(64);
 
-    /** Entries by slot; udata = generation << 32 | slot. */
-    private Entry[] slots = new Entry[64];
-    private int[] freeSlots = new int[64];
-    private int freeCount;
-    private int usedSlots = 1; // slot 0 stays empty: udata 0 is NO_ENTRY
-    private int nextGeneration = 1;
-    /** fd entries by fd number. */
-    private Entry[] byFd = new Entry[64];
-    /** Process entries by pid. */
-    private final HashMap<Long, Entry> byPid = new HashMap<>();
-    private int registrations;
-    /** Process sources that answered ESRCH: exited, reported by the next poll (fact 7). */
-    private final ArrayList<Registration> pendingExits = new ArrayList<>();
-    /** Entries with something to report, in the order first touched; reported by the next poll. */
-    private final ArrayList<Entry> touched = new ArrayList<>();
-    /** Incremented when a poll's report starts; an entry's accumulators belong to {@link Entry#seq}. */
+    /** Descriptors by tag (udata), fd number and pid; pending exits (fact 7). */
+    private final DescriptorTable<Knotes> table;
+    /** Descriptors with something to report, in the order first touched; reported by the next poll. */
+    private final ArrayList<Knotes> touched = new ArrayList<>();
+    /** Incremented when a poll's report starts; a descriptor's findings belong to {@link Knotes#seq}. */
     private int pollSeq = 1;
     private boolean reporting;
 
@@ -248,6 +239,7 @@ public final class KqueueBackend implements Backend {
     public KqueueBackend(String name, KqueueBinding binding, boolean forcePipe) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
         this.sys = Objects.requireNonNull(binding, "binding");
+        this.table = new DescriptorTable<>(name);
         KqueuePlatform platform = binding.platform();
         this.layout = platform.layout();
         this.k = platform.constants();
@@ -362,39 +354,28 @@ public final class KqueueBackend implements Backend {
         Objects.requireNonNull(source, "source");
         ensureOpen();
         NativeSources.checkInterest(source, interest);
-        Registration reg = registrationOf(source);
-        if (reg == null) {
+        Owner owner = table.ownerOf(source);
+        if (owner == null) {
             if (source.kind() == Source.Kind.PROCESS) registerProcess(source, interest);
             else registerFd(source, interest);
             return;
         }
-        if (reg.interest == interest) return; // no change, no work
-        if (reg.pendingExit || (reg.entry != null && reg.entry.process)) {
-            reg.interest = interest; // the knote stays; reports are filtered by interest
+        if (owner.interest() == interest) return; // no change, no work
+        if (owner.isPendingExit() || (owner.descriptor() != null && owner.descriptor().process)) {
+            owner.setInterest(interest); // the knote stays; reports are filtered by interest
             return;
         }
-        SelectableChannel channel = source.channel();
-        if (channel != null && !channel.isOpen()) {
-            forget(reg); // fact 5: its knotes went with the fd
+        if (owner.isClosedChannel()) {
+            forget(owner); // fact 5: its knotes went with the fd
             throw new ClosedChannelException();
         }
-        if (reg.entry == null) { // cannot happen while the state is ours; start over rather than guess
-            forget(reg);
+        if (owner.descriptor() == null) { // cannot happen while the state is ours; start over rather than guess
+            forget(owner);
             register(source, interest);
             return;
         }
-        reg.interest = interest;
-        sync(reg.entry, false);
-    }
-
-    private Registration registrationOf(Source source) {
-        Object state = source.backendState();
-        if (state == null) return null;
-        if (!(state instanceof Registration reg) || reg.backend != this) {
-            throw new IllegalStateException(source + " carries state of another backend (" + state
-                    + "); the core must use one Source per object and kernel");
-        }
-        return reg;
+        owner.setInterest(interest);
+        sync((Knotes) owner.descriptor(), false);
     }
 
     private void registerFd(Source source, int interest) throws IOException {
@@ -403,64 +384,47 @@ public final class KqueueBackend implements Backend {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
         }
-        Entry e = fd < byFd.length ? byFd[fd] : null;
+        Knotes e = table.atFd(fd);
         if (e != null) {
-            forgetClosedChannels(e); // fact 5; forgetting the last owner removes the entry
-            e = fd < byFd.length ? byFd[fd] : null;
+            table.forgetClosedChannels(e, this::forget); // fact 5; forgetting the last owner removes the descriptor
+            e = table.atFd(fd);
         }
-        Registration reg = new Registration(this, source, interest);
         boolean fresh = e == null;
         if (fresh) {
-            e = newEntry(false, fd);
+            e = new Knotes(fd, -1, false);
             e.noByteCount = source.channel() instanceof ServerSocketChannel; // fact 6: data is the backlog there
-            if (fd >= byFd.length) byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
-            byFd[fd] = e;
+            table.add(e);
         }
-        e.attach(reg);
-        source.setBackendState(reg);
-        registrations++;
-        // A new owner of a live entry re-sends EV_ADD: the number may name a new file by now (fact 5).
+        table.attach(source, interest, e);
+        // A new owner of a live descriptor re-sends EV_ADD: the number may name a new file by now (fact 5).
         sync(e, !fresh);
-    }
-
-    private void forgetClosedChannels(Entry e) {
-        for (int i = e.ownerCount - 1; i >= 0; i--) {
-            SelectableChannel ch = e.owners[i].source.channel();
-            if (ch != null && !ch.isOpen()) forget(e.owners[i]);
-        }
     }
 
     private void registerProcess(Source source, int interest) throws IOException {
         long pid = source.pid();
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
-        Registration reg = new Registration(this, source, interest);
-        Entry existing = byPid.get(pid);
+        Knotes existing = table.atPid(pid);
         if (existing != null) { // one knote per pid and kqueue: a second source shares it
-            existing.attach(reg);
-            source.setBackendState(reg);
-            registrations++;
+            table.attach(source, interest, existing);
             return;
         }
-        Entry e = newEntry(true, pid);
-        int err = applyNow(pid, evfiltProc, evAdd, noteExit | noteExitStatus, e.tag);
+        Knotes e = new Knotes(-1, pid, true);
+        table.add(e);
+        int err = applyNow(pid, evfiltProc, evAdd, noteExit | noteExitStatus, e.tag());
         if (err == eacces && noteExitStatus != 0) {
             // Fact 7: macOS grants NOTE_EXITSTATUS to the parent only (or whoever may signal it).
-            err = applyNow(pid, evfiltProc, evAdd, noteExit, e.tag);
+            err = applyNow(pid, evfiltProc, evAdd, noteExit, e.tag());
         }
         if (err == 0) {
             e.added = Interest.EXIT;
-            byPid.put(pid, e);
-            e.attach(reg);
+            table.attach(source, interest, e);
         } else {
-            freeEntry(e);
+            table.remove(e);
             if (err != esrch) {
                 throw new IOException("kevent(EVFILT_PROC, NOTE_EXIT) for process " + pid + " failed: " + describe(err));
             }
-            reg.pendingExit = true; // fact 7: gone already (or a zombie on macOS/OpenBSD)
-            pendingExits.add(reg);
+            table.addPendingExit(source, interest); // fact 7: gone already (or a zombie on macOS/OpenBSD)
         }
-        source.setBackendState(reg);
-        registrations++;
     }
 
     // ================================================================ deregister
@@ -468,52 +432,42 @@ public final class KqueueBackend implements Backend {
     @Override
     public void deregister(Source source) {
         if (source == null || closed) return;
-        if (!(source.backendState() instanceof Registration reg) || reg.backend != this) return;
-        forget(reg);
+        Owner owner = table.ownerOrNull(source);
+        if (owner != null) forget(owner);
     }
 
-    /** Drops every trace of a registration, and the entry's knotes when it was the last owner. */
-    private void forget(Registration reg) {
-        if (reg.source.backendState() == reg) reg.source.setBackendState(null);
-        registrations--;
-        if (reg.pendingExit) {
-            pendingExits.remove(reg);
-            reg.pendingExit = false;
-            return;
-        }
-        Entry e = reg.entry;
+    /** Drops every trace of an owner, and the descriptor's knotes when it was the last owner. */
+    private void forget(Owner owner) {
+        Knotes e = table.release(owner);
         if (e == null) return;
-        e.detach(reg);
-        if (e.ownerCount > 0) {
+        if (e.ownerCount() > 0) {
             if (!e.process) syncQuietly(e);
             return;
         }
-        SelectableChannel ch = reg.source.channel();
-        boolean fdGone = ch != null && !ch.isOpen(); // fact 5: nothing left to delete
-        if (!fdGone) {
+        if (!owner.isClosedChannel()) { // fact 5: a closed channel's knotes went with it, nothing left to delete
             for (int bit = Interest.READ; bit <= Interest.EXIT; bit <<= 1) {
-                if ((e.added & bit) != 0) queueQuietly(e.ident, filterOf(bit), evDelete, 0, NO_ENTRY);
+                if ((e.added & bit) != 0) queueQuietly(e.ident(), filterOf(bit), evDelete, 0, NO_ENTRY);
             }
         }
         e.added = 0;
-        removeEntry(e);
+        table.remove(e);
     }
 
     // ================================================================ changes
 
     /** Brings the entry's knotes in line with its owners' interest; {@code force} re-sends EV_ADD for every wanted filter. */
-    private void sync(Entry e, boolean force) throws IOException {
+    private void sync(Knotes e, boolean force) throws IOException {
         int want = e.interest() & (Interest.READ | Interest.WRITE);
         for (int bit = Interest.READ; bit <= Interest.WRITE; bit <<= 1) {
             boolean on = (want & bit) != 0;
             boolean was = (e.added & bit) != 0;
-            if (on && (force || !was)) queue(e.ident, filterOf(bit), evAdd, 0, e.tag);
-            else if (!on && was) queue(e.ident, filterOf(bit), evDelete, 0, NO_ENTRY);
+            if (on && (force || !was)) queue(e.ident(), filterOf(bit), evAdd, 0, e.tag());
+            else if (!on && was) queue(e.ident(), filterOf(bit), evDelete, 0, NO_ENTRY);
         }
         e.added = (e.added & ~(Interest.READ | Interest.WRITE)) | want;
     }
 
-    private void syncQuietly(Entry e) {
+    private void syncQuietly(Knotes e) {
         try {
             sync(e, false);
         } catch (IOException ignored) {
@@ -586,7 +540,7 @@ public final class KqueueBackend implements Backend {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
         try {
-            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !hasPendingExitToReport() && !wakePending.get();
+            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !table.hasPendingExitToReport() && !wakePending.get();
             int n = keventWait(mayBlock ? timeoutNanos : 0);
             collect(events.bytes, n);
             int reported = report(sink);
@@ -646,13 +600,6 @@ public final class KqueueBackend implements Backend {
         return timespec.address;
     }
 
-    private boolean hasPendingExitToReport() {
-        for (int i = 0; i < pendingExits.size(); i++) {
-            if ((pendingExits.get(i).interest & Interest.EXIT) != 0) return true;
-        }
-        return false;
-    }
-
     /** Decodes {@code n} returned kevents into their entries' accumulators (no sink calls here). */
     private void collect(ByteBuffer b, int n) {
         for (int i = 0; i < n; i++) {
@@ -668,7 +615,7 @@ public final class KqueueBackend implements Backend {
                 if (!userWakeup) drainWakeupPipe();
                 continue;
             }
-            Entry e = entryOf(udata);
+            Knotes e = table.atTag(udata);
             if (e == null) continue; // fact 2: stale
             touch(e);
             int fflags = layout.fflags(b, i);
@@ -685,7 +632,7 @@ public final class KqueueBackend implements Backend {
                 if ((flags & evEof) != 0) {
                     e.eofBits |= bit;
                     if (fflags != 0 && e.error == null) {
-                        e.error = new IOException("fd " + e.ident + ": socket error " + describe(fflags)
+                        e.error = new IOException("fd " + e.fd + ": socket error " + describe(fflags)
                                 + " (kevent EV_EOF); the next read, write or finishConnect() reports it too");
                     }
                 }
@@ -697,8 +644,8 @@ public final class KqueueBackend implements Backend {
     /** Fact 4: a failed change; only an entry's EV_ADD matters. */
     private void onChangeError(int filter, long ident, long udata, int errno) {
         if (udata == NO_ENTRY) return; // EV_DELETE: the knote is gone already
-        Entry e = entryOf(udata);
-        if (e == null) return; // stale: the entry was forgotten since the change was queued
+        Knotes e = table.atTag(udata);
+        if (e == null) return; // stale: the descriptor was forgotten since the change was queued
         if (errno == epipe && !e.process) return; // old macOS, see fact 4
         int bit = filter == evfiltRead ? Interest.READ : filter == evfiltWrite ? Interest.WRITE : Interest.EXIT;
         e.added &= ~bit;
@@ -711,7 +658,7 @@ public final class KqueueBackend implements Backend {
         }
     }
 
-    private void touch(Entry e) {
+    private void touch(Knotes e) {
         if (e.seq == pollSeq) return;
         e.seq = pollSeq;
         e.ready = 0;
@@ -732,13 +679,13 @@ public final class KqueueBackend implements Backend {
     /** Reports what {@link #collect} gathered, one call per source; the sink may register and deregister meanwhile. */
     private int report(ReadySink sink) {
         int reported = 0;
-        Entry[] list = touched.toArray(new Entry[0]);
+        Knotes[] list = touched.toArray(new Knotes[0]);
         touched.clear();
         pollSeq++; // what the sink's own changes produce belongs to the next poll
         reporting = true;
         try {
-            if (!pendingExits.isEmpty()) reported += reportPendingExits(sink);
-            for (Entry e : list) {
+            if (table.hasPendingExits()) reported += reportPendingExits(sink);
+            for (Knotes e : list) {
                 reported += e.process ? reportExit(e, sink) : reportFd(e, sink);
             }
         } finally {
@@ -749,17 +696,17 @@ public final class KqueueBackend implements Backend {
 
     private int reportPendingExits(ReadySink sink) {
         int reported = 0;
-        for (Registration reg : new ArrayList<>(pendingExits)) {
-            if ((reg.interest & Interest.EXIT) == 0 || !reg.pendingExit) continue;
-            forget(reg);
+        for (Owner owner : table.pendingExitsToReport()) {
+            if (!owner.isPendingExit()) continue; // forgotten by the sink meanwhile
+            forget(owner);
             reported++;
-            sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+            sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
         }
         return reported;
     }
 
-    private int reportExit(Entry e, ReadySink sink) {
-        if (!e.exited || slots[e.slot] != e) return 0;
+    private int reportExit(Knotes e, ReadySink sink) {
+        if (!e.exited || table.atTag(e.tag()) != e) return 0;
         int flags = 0;
         long data = 0;
         if (e.statusKnown) {
@@ -769,15 +716,15 @@ public final class KqueueBackend implements Backend {
                 data = code;
             }
         }
-        Registration[] owners = Arrays.copyOf(e.owners, e.ownerCount);
+        Owner[] owners = Arrays.copyOf(e.snapshot(), e.ownerCount());
         e.added = 0; // the kernel dropped the knote with the exit (EV_ONESHOT): nothing to delete
         int reported = 0;
-        for (Registration reg : owners) {
-            if (reg.entry != e) continue;
-            forget(reg);
-            if ((reg.interest & Interest.EXIT) == 0) continue;
+        for (Owner owner : owners) {
+            if (owner.descriptor() != e) continue;
+            forget(owner);
+            if ((owner.interest() & Interest.EXIT) == 0) continue;
             reported++;
-            sink.ready(reg.source, Interest.EXIT, flags, data, null);
+            sink.ready(owner.source(), Interest.EXIT, flags, data, null);
         }
         return reported;
     }
@@ -794,19 +741,14 @@ public final class KqueueBackend implements Backend {
         return -1; // stopped: not an exit
     }
 
-    private int reportFd(Entry e, ReadySink sink) {
+    private int reportFd(Knotes e, ReadySink sink) {
         int reported = 0;
-        // With one owner (the common case) no copy is made; the sink may change the owners meanwhile.
-        Registration only = e.ownerCount == 1 ? e.owners[0] : null;
-        Registration[] owners = only != null || e.ownerCount == 0 ? null : Arrays.copyOf(e.owners, e.ownerCount);
-        int count = only != null ? 1 : owners == null ? 0 : owners.length;
-        for (int i = 0; i < count; i++) {
-            Registration reg = only != null ? only : owners[i];
-            if (reg.entry != e) continue;
-            Source source = reg.source;
+        for (Owner owner : e.snapshot()) { // the sink may register and deregister meanwhile
+            if (owner.descriptor() != e) continue;
+            Source source = owner.source();
             SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
-                forget(reg);
+            if (owner.isClosedChannel()) {
+                forget(owner);
                 reported++;
                 sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR, 0, new ClosedChannelException());
                 continue;
@@ -823,7 +765,7 @@ public final class KqueueBackend implements Backend {
                 sink.ready(source, Interest.READ | Interest.WRITE, Interest.FLAG_ERROR | eof, 0, cause);
                 continue;
             }
-            int ready = e.ready & reg.interest;
+            int ready = e.ready & owner.interest();
             if (ready == 0) continue;
             int flags = (e.eofBits & ready) != 0 ? Interest.FLAG_EOF : 0;
             long data = (ready & Interest.READ) != 0 && !e.noByteCount ? e.bytes : 0;
@@ -847,7 +789,7 @@ public final class KqueueBackend implements Backend {
 
     @Override
     public int registrationCount() {
-        return closed ? 0 : registrations;
+        return closed ? 0 : table.size();
     }
 
     @Override
@@ -856,23 +798,8 @@ public final class KqueueBackend implements Backend {
         synchronized (wakeLock) {
             closed = true;
         }
-        for (Entry e : slots) {
-            if (e == null) continue;
-            for (int i = 0; i < e.ownerCount; i++) {
-                Registration r = e.owners[i];
-                r.entry = null;
-                if (r.source.backendState() == r) r.source.setBackendState(null);
-            }
-        }
-        for (Registration r : pendingExits) {
-            if (r.source.backendState() == r) r.source.setBackendState(null);
-        }
-        pendingExits.clear();
+        table.clear();
         touched.clear();
-        slots = new Entry[0];
-        byFd = new Entry[0];
-        byPid.clear();
-        registrations = 0;
         nChanges = 0;
         sys.close(kq); // removes every knote
         if (wakeRead >= 0) sys.close(wakeRead);
@@ -890,64 +817,16 @@ public final class KqueueBackend implements Backend {
     @Override
     public String toString() {
         return "KqueueBackend[" + name + ", " + sys.describe() + ", "
-                + (closed ? "closed" : "kq " + kq + ", " + registrations + " registered, wakeup by "
+                + (closed ? "closed" : "kq " + kq + ", " + table.size() + " registered, wakeup by "
                 + (userWakeup ? "EVFILT_USER" : "pipe (" + pipeReason + ")")) + "]";
     }
 
-    // ================================================================ bookkeeping
+    // ================================================================ descriptors
 
-    private Entry newEntry(boolean process, long ident) {
-        int slot;
-        if (freeCount > 0) {
-            slot = freeSlots[--freeCount];
-        } else {
-            if (usedSlots == slots.length) slots = Arrays.copyOf(slots, slots.length * 2);
-            slot = usedSlots++;
-        }
-        int gen = nextGeneration++;
-        if (nextGeneration == 0) nextGeneration = 1; // 0 belongs to NO_ENTRY
-        Entry e = new Entry(process, ident, slot, ((long) gen << 32) | slot);
-        slots[slot] = e;
-        return e;
-    }
-
-    /** Frees an entry's slot; its tag matches nothing from now on. */
-    private void freeEntry(Entry e) {
-        if (e.slot < slots.length && slots[e.slot] == e) {
-            slots[e.slot] = null;
-            if (freeCount == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, freeSlots.length * 2);
-            freeSlots[freeCount++] = e.slot;
-        }
-    }
-
-    private void removeEntry(Entry e) {
-        freeEntry(e);
-        if (e.process) {
-            byPid.remove(e.ident, e);
-        } else {
-            int fd = (int) e.ident;
-            if (fd < byFd.length && byFd[fd] == e) byFd[fd] = null;
-        }
-    }
-
-    private Entry entryOf(long udata) {
-        int slot = (int) udata;
-        if (slot <= 0 || slot >= slots.length) return null;
-        Entry e = slots[slot];
-        return e != null && e.tag == udata ? e : null;
-    }
-
-    /** One watched object: an fd number or a pid, with its slot, generation and owners. */
-    private static final class Entry {
-        final boolean process;
-        final long ident;
-        final int slot;
-        final long tag;
+    /** The knotes of one watched object (an fd number or a pid), and what the current poll learned of them. */
+    private static final class Knotes extends Descriptor {
         /** Interest bits whose knote the kernel holds, as far as we know. */
         int added;
-        boolean noByteCount;
-        Registration[] owners = new Registration[1];
-        int ownerCount;
 
         // What the current poll learned (valid while seq == pollSeq).
         int seq;
@@ -960,54 +839,8 @@ public final class KqueueBackend implements Backend {
         boolean statusKnown;
         long exitData;
 
-        Entry(boolean process, long ident, int slot, long tag) {
-            this.process = process;
-            this.ident = ident;
-            this.slot = slot;
-            this.tag = tag;
-        }
-
-        int interest() {
-            int interest = 0;
-            for (int i = 0; i < ownerCount; i++) interest |= owners[i].interest;
-            return interest;
-        }
-
-        void attach(Registration r) {
-            if (ownerCount == owners.length) owners = Arrays.copyOf(owners, ownerCount * 2);
-            owners[ownerCount++] = r;
-            r.entry = this;
-        }
-
-        void detach(Registration r) {
-            for (int i = 0; i < ownerCount; i++) {
-                if (owners[i] == r) {
-                    owners[i] = owners[--ownerCount];
-                    owners[ownerCount] = null;
-                    break;
-                }
-            }
-            if (r.entry == this) r.entry = null;
-        }
-    }
-
-    /** What a source's {@link Source#backendState()} holds: its interest and its entry. */
-    private static final class Registration {
-        final KqueueBackend backend;
-        final Source source;
-        int interest;
-        Entry entry;
-        boolean pendingExit;
-
-        Registration(KqueueBackend backend, Source source, int interest) {
-            this.backend = backend;
-            this.source = source;
-            this.interest = interest;
-        }
-
-        @Override
-        public String toString() {
-            return "kqueue registration of " + source + " for " + Interest.toString(interest);
+        Knotes(int fd, long pid, boolean process) {
+            super(fd, pid, process);
         }
     }
 
