@@ -1,7 +1,8 @@
 /*
  * Facts about epoll (and the JDK around it) that shape this file. Sources: the Linux man pages
  * epoll_ctl(2), epoll_wait(2), epoll(7), pidfd_open(2), eventfd(2); fs/eventpoll.c; the JDK's
- * sun.nio.ch sources. See also native-facts.md §2, §4, §5 in the project's research notes.
+ * sun.nio.ch sources. The bookkeeping shared with the kqueue backend has its own facts at the top
+ * of DescriptorTable.java ("table fact N").
  *
  * 1. One fd per kernel object, level-triggered. Each watched fd is one epoll item whose 64-bit data
  *    is its descriptor's tag in the DescriptorTable (generation << 32 | slot; table fact 1). A new
@@ -71,11 +72,12 @@
  *    to the Selector rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and clamped to
  *    Integer.MAX_VALUE ms; epoll_wait retries EINTR with the remaining time recomputed.
  *
- * 9. Wakeup is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) in the epoll set. A flag set by CAS makes
- *    repeated wakeups before the poll returns cost one write; the poll drains the eventfd and
- *    only then clears the flag (a wakeup in between finds the flag still set, and the core reads
- *    its inbox after the poll returns, so nothing is lost). The write happens under a lock that
- *    close() also takes, so a late wakeup never writes to a closed, possibly reused, fd number.
+ * 9. Wakeup is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) in the epoll set (EventfdWaker). A flag set
+ *    by CAS makes repeated wakeups before the poll returns cost one write; the poll drains the
+ *    eventfd and only then clears the flag (a wakeup in between finds the flag still set, and the
+ *    core reads its inbox after the poll returns, so nothing is lost). The write happens under a
+ *    lock that close() also takes, so a late wakeup never writes to a closed, possibly reused, fd
+ *    number (Waker).
  *
  * 10. Process exit: pidfd_open(pid, 0) (syscall 434, Linux 5.3) gives an fd that becomes readable
  *     when the process exits (is a zombie), for any process we may see, child or not: no thread
@@ -100,13 +102,14 @@ import io.kwait.nativeio.Descriptor;
 import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.NativeSources;
 import io.kwait.nativeio.Owner;
-import io.kwait.nativeio.EpollEventLayout;
 import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
 import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Linux;
+import io.kwait.nativeio.EpollEventLayout;
 import io.kwait.nativeio.NativeLibC;
 import io.kwait.nativeio.PollTimeouts;
 import io.kwait.nativeio.SelectorBridge;
+import io.kwait.nativeio.Waker;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
@@ -123,7 +126,6 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.kwait.nativeio.Linux.EBADF;
 import static io.kwait.nativeio.Linux.EEXIST;
@@ -169,14 +171,13 @@ public final class EpollBackend implements Backend {
     private static final int MAX_EVENTS = 4096;
 
     /** Why pidfds cannot work in this JVM (ENOSYS, EPERM, EINVAL seen once), or null. */
-    private static volatile String pidfdUnavailable;
+    private static volatile String pidfdReason;
     private static volatile boolean pidfdProbed;
 
     private final LibC libc;
     private final EpollEventLayout layout = EpollEventLayout.current();
     private final int epfd;
-    private final int eventfd;
-    private final long wakeTag;
+    private final Waker waker;
     private final SelectorBridge bridge;
     private final String pidfdDisabled;
     private final boolean countBytes;
@@ -185,16 +186,12 @@ public final class EpollBackend implements Backend {
     private NativeBuffer events;
     private int capacity;
     private final NativeBuffer ctlEvent = new NativeBuffer(16);
-    /** 8 bytes for the poll thread: eventfd drain, FIONREAD result. */
+    /** 8 bytes for the poll thread: the FIONREAD result. */
     private final NativeBuffer scratch = new NativeBuffer(8);
-    /** The value 1, written by wakeup() from any thread; never changed. */
-    private final NativeBuffer one = new NativeBuffer(8);
 
     /** Descriptors by fd number (pidfds included) and tag; each is one epoll item (or none, while its interest is 0). */
     private final DescriptorTable<Item> table = new DescriptorTable<>(NAME);
 
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final Object wakeLock = new Object();
     private volatile boolean closed;
 
     /**
@@ -204,8 +201,8 @@ public final class EpollBackend implements Backend {
      * @throws IllegalStateException JNR or the JDK internals are missing ({@link EpollBackendProvider#availability()})
      */
     public EpollBackend() throws IOException {
-        String problem = EpollBackendProvider.probeProblem();
-        if (problem != null) throw new IllegalStateException("the epoll backend is not available here: " + problem);
+        String reason = EpollBackendProvider.probeProblem();
+        if (reason != null) throw new IllegalStateException("the epoll backend is not available here: " + reason);
         this.libc = NativeLibC.libc();
         this.pidfdDisabled = "false".equalsIgnoreCase(System.getProperty(PIDFD_PROPERTY))
                 ? "pidfds are disabled by -D" + PIDFD_PROPERTY + "=false; process exit is watched by the core's relay"
@@ -213,35 +210,26 @@ public final class EpollBackend implements Backend {
         this.countBytes = !"false".equalsIgnoreCase(System.getProperty(BYTES_PROPERTY));
         if (!pidfdProbed) probePidfd(libc);
         EnumSet<Capability> caps = EnumSet.of(Capability.RAW_FD, Capability.EOF_FLAG);
-        if (pidfdUnavailable == null) caps.add(Capability.PROCESS_EXIT);
+        if (pidfdReason == null) caps.add(Capability.PROCESS_EXIT);
         if (countBytes) caps.add(Capability.BYTES_AVAILABLE);
         this.capabilities = Collections.unmodifiableSet(caps);
         int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
         if (ep < 0) throw new IOException("epoll_create1 failed: " + NativeLibC.describe(NativeLibC.errno()));
-        int efd = -1;
-        SelectorBridge b = null;
+        Waker w = null;
+        SelectorBridge b;
         try {
-            efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
-            if (efd < 0) throw new IOException("eventfd failed: " + NativeLibC.describe(NativeLibC.errno()));
-            long tag = 0L; // never a descriptor's (table fact 1)
-            ctlEvent.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, EPOLLIN);
-            ctlEvent.bytes.putLong(layout.dataOffset(), tag);
-            if (libc.epoll_ctl(ep, EPOLL_CTL_ADD, efd, ctlEvent.address) < 0) {
-                throw new IOException("adding the wakeup eventfd to epoll failed: " + NativeLibC.describe(NativeLibC.errno()));
-            }
+            w = new EventfdWaker(libc, ep, layout);
             b = new SelectorBridge(ep);
-            this.wakeTag = tag;
         } catch (IOException | RuntimeException e) {
-            if (efd >= 0) libc.close(efd);
+            if (w != null) w.close();
             libc.close(ep);
             throw e;
         }
         this.epfd = ep;
-        this.eventfd = efd;
+        this.waker = w;
         this.bridge = b;
         this.capacity = INITIAL_EVENTS;
         this.events = new NativeBuffer(capacity * layout.size());
-        one.bytes.putLong(0, 1L);
     }
 
     @Override
@@ -267,12 +255,12 @@ public final class EpollBackend implements Backend {
             libc.close((int) fd);
         } else {
             int err = NativeLibC.errno();
-            if (err == Linux.ENOSYS || err == Linux.EPERM || err == Linux.EINVAL) pidfdUnavailable = pidfdUnusable(err);
+            if (err == Linux.ENOSYS || err == Linux.EPERM || err == Linux.EINVAL) pidfdReason = pidfdReasonFor(err);
         }
         pidfdProbed = true;
     }
 
-    private static String pidfdUnusable(int err) {
+    private static String pidfdReasonFor(int err) {
         return "pidfd_open is not usable here (" + NativeLibC.describe(err) + "; it needs Linux 5.3+ and no seccomp"
                 + " filter refusing it); process exit is watched by the core's relay instead";
     }
@@ -319,7 +307,7 @@ public final class EpollBackend implements Backend {
 
     private void registerFd(Source source, int interest) throws IOException {
         int fd = NativeSources.fdToWatch(source, interest);
-        if (fd == epfd || fd == eventfd) {
+        if (fd == epfd || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this epoll backend's own "
                     + (fd == epfd ? "epoll fd" : "wakeup eventfd") + "; it cannot be waited on");
         }
@@ -379,7 +367,7 @@ public final class EpollBackend implements Backend {
     }
 
     private void registerProcess(Source source, int interest) throws IOException {
-        String off = pidfdDisabled != null ? pidfdDisabled : pidfdUnavailable;
+        String off = pidfdDisabled != null ? pidfdDisabled : pidfdReason;
         if (off != null) throw new IOException(off);
         long pid = source.pid();
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
@@ -393,8 +381,8 @@ public final class EpollBackend implements Backend {
                     return;
                 }
                 case Linux.ENOSYS, Linux.EPERM, Linux.EINVAL -> {
-                    String why = pidfdUnusable(err);
-                    pidfdUnavailable = why; // later registers fail fast, and later backends lack the capability
+                    String why = pidfdReasonFor(err);
+                    pidfdReason = why; // later registers fail fast, and later backends lack the capability
                     throw new IOException(why);
                 }
                 default -> throw new IOException("pidfd_open(" + pid + ") failed: " + NativeLibC.describe(err));
@@ -515,7 +503,7 @@ public final class EpollBackend implements Backend {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
         int n = epollWait(0);
-        if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !wakePending.get()) {
+        if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending()) {
             bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
             n = epollWait(0);
         }
@@ -549,8 +537,9 @@ public final class EpollBackend implements Backend {
             int base = i * size;
             int ev = events.bytes.getInt(base + EpollEventLayout.EVENTS_OFFSET);
             long data = events.bytes.getLong(base + dataOffset);
-            if (data == wakeTag) {
-                drainWakeup();
+            if (data == EventfdWaker.TAG) {
+                waker.drain(); // fact 9: drain first, then clear the flag
+                waker.clear();
                 continue;
             }
             Item e = table.atTag(data);
@@ -636,20 +625,11 @@ public final class EpollBackend implements Backend {
         return Math.max(0, scratch.bytes.getInt(0));
     }
 
-    /** Fact 9: drain first, then clear the flag. */
-    private void drainWakeup() {
-        libc.read(eventfd, scratch.address, 8); // EAGAIN if already empty: fine
-        wakePending.set(false);
-    }
-
     // ================================================================ wakeup, lifecycle
 
     @Override
     public void wakeup() {
-        if (closed || !wakePending.compareAndSet(false, true)) return;
-        synchronized (wakeLock) {
-            if (!closed) libc.write(eventfd, one.address, 8);
-        }
+        waker.wake();
     }
 
     @Override
@@ -660,9 +640,8 @@ public final class EpollBackend implements Backend {
     @Override
     public void close() {
         if (closed) return;
-        synchronized (wakeLock) {
-            closed = true;
-        }
+        closed = true;
+        waker.close();
         IOException failure = null;
         try {
             bridge.close();
@@ -674,7 +653,6 @@ public final class EpollBackend implements Backend {
         }
         table.clear();
         libc.close(epfd);
-        libc.close(eventfd);
         if (failure != null) throw new UncheckedIOException("closing the epoll backend's selector failed", failure);
     }
 

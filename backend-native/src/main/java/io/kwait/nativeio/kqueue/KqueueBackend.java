@@ -1,7 +1,8 @@
 /*
  * Facts about kqueue (macOS, FreeBSD, OpenBSD) that shape this file. Sources: the kqueue(2) man
  * pages of FreeBSD and macOS, sys/event.h and kern/kern_event.c of FreeBSD, xnu and OpenBSD; the
- * JDK's sun.nio.ch sources; native-facts.md §1, §4, §5 in the project's research notes.
+ * JDK's sun.nio.ch sources. The bookkeeping shared with the epoll backend has its own facts at the
+ * top of DescriptorTable.java ("table fact N").
  *
  * 1. The struct differs per OS and the numbers differ per OS. struct kevent is 32 bytes on macOS,
  *    FreeBSD <= 11 and OpenBSD, 64 bytes on FreeBSD >= 12 (int64 data, ext[4]); EVFILT_USER is -10
@@ -71,9 +72,10 @@
  *    IOException from register() to fall back to its onExit relay. The kernel removes the knote on
  *    exit (EV_ONESHOT), so a reported exit sends no EV_DELETE.
  *
- * 8. Wakeup: EVFILT_USER with EV_CLEAR, triggered by kevent(NOTE_TRIGGER) from any thread. Where
- *    the headers lack it, or the kernel refuses the EV_ADD probe at open (OpenBSD before EVFILT_USER,
- *    or kwait.kqueue.wakeup=pipe for tests), a non-blocking pipe in the kqueue takes its place.
+ * 8. Wakeup: EVFILT_USER with EV_CLEAR, triggered by kevent(NOTE_TRIGGER) from any thread
+ *    (UserFilterWaker). Where the headers lack it, or the kernel refuses the EV_ADD probe at open
+ *    (OpenBSD before EVFILT_USER, or kwait.kqueue.wakeup=pipe for tests), a non-blocking pipe in the
+ *    kqueue takes its place (PipeWaker).
  *    A flag set by CAS makes repeated wakeups cost one system call; it is cleared when a poll
  *    returns. Clearing it early is safe because the triggered event (or the pipe's bytes) stays in
  *    the kernel until a poll takes it, so a later poll returns at once. The trigger runs under a
@@ -110,6 +112,7 @@ import io.kwait.nativeio.Descriptor;
 import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.NativeSources;
 import io.kwait.nativeio.Owner;
+import io.kwait.nativeio.Waker;
 import io.kwait.nativeio.NativeBuffer;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
@@ -131,7 +134,6 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The kwait backend for macOS and the BSDs: {@code kqueue}/{@code kevent} through a
@@ -170,25 +172,20 @@ public final class KqueueBackend implements Backend {
     static final long VIRTUAL_SLICE_NANOS = 20_000_000L;
     /** udata of our wakeup event and of every EV_DELETE: generation 0 is never an entry's (fact 2). */
     private static final long NO_ENTRY = 0L;
-    /** ident of the EVFILT_USER wakeup event (idents of EVFILT_USER are ours to choose). */
-    private static final long WAKE_IDENT = 1L;
 
     private final String name;
     private final KqueueBinding sys;
     private final KeventLayout layout;
     private final KqueueConstants k;
     // The constants used on every event, read once.
-    private final int evfiltRead, evfiltWrite, evfiltProc, evfiltUser;
-    private final int evAdd, evDelete, evClear, evReceipt, evError, evEof;
+    private final int evfiltRead, evfiltWrite, evfiltProc;
+    private final int evDelete, evAdd, evReceipt, evError, evEof;
     private final int noteExit, noteExitStatus, statusNote;
     private final int eintr, esrch, eacces, epipe, ebadf;
 
     private final int kq;
-    /** Whether wakeups are EVFILT_USER triggers; otherwise bytes in {@link #wakeRead}'s pipe. */
-    private final boolean userWakeup;
-    private final int wakeRead, wakeWrite;
-    /** Why the pipe is used, for toString; null with EVFILT_USER. */
-    private final String pipeReason;
+    /** EVFILT_USER or a pipe (fact 8). */
+    private final Waker waker;
 
     private NativeBuffer changes;
     private int changeCapacity;
@@ -200,10 +197,6 @@ public final class KqueueBackend implements Backend {
     private final NativeBuffer single;
     private final NativeBuffer timespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
     private final NativeBuffer zeroTimespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
-    /** The NOTE_TRIGGER kevent, or the byte written to the pipe; written once, read by any thread. */
-    private final NativeBuffer trigger;
-    /** Poll thread only: draining the wakeup pipe. */
-    private final NativeBuffer drain = new NativeBuffer(64);
 
     /** Descriptors by tag (udata), fd number and pid; pending exits (fact 7). */
     private final DescriptorTable<Knotes> table;
@@ -214,8 +207,6 @@ public final class KqueueBackend implements Backend {
     private boolean reporting;
 
     private InterruptHook hook = new InterruptHook();
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final Object wakeLock = new Object();
     private volatile boolean closed;
 
     /**
@@ -248,10 +239,8 @@ public final class KqueueBackend implements Backend {
         this.evfiltRead = f.read();
         this.evfiltWrite = f.write();
         this.evfiltProc = f.proc();
-        this.evfiltUser = f.user();
         this.evAdd = fl.add();
         this.evDelete = fl.delete();
-        this.evClear = fl.clear();
         this.evReceipt = fl.receipt();
         this.evError = fl.error();
         this.evEof = fl.eof();
@@ -275,56 +264,26 @@ public final class KqueueBackend implements Backend {
         int q = binding.kqueue();
         if (q < 0) throw new IOException("kqueue() failed: " + describe(binding.errno()));
         this.kq = q;
-        String reason = null;
-        int rd = -1, wr = -1;
+        Waker w = null;
         try {
+            String reason = null;
             if (forcePipe) {
                 reason = "-D" + WAKEUP_PROPERTY + "=pipe";
             } else if (!f.userDefined()) {
                 reason = k.os() + " has no EVFILT_USER";
             } else {
-                int err = applyNow(WAKE_IDENT, evfiltUser, evAdd | evClear, 0, NO_ENTRY);
-                if (err != 0) reason = "the kernel refused EVFILT_USER: " + describe(err);
+                try {
+                    w = new UserFilterWaker(binding, q);
+                } catch (IOException refused) {
+                    reason = refused.getMessage();
+                }
             }
-            if (reason == null) {
-                this.trigger = new NativeBuffer(layout.size());
-                layout.put(trigger.bytes, 0, WAKE_IDENT, evfiltUser, 0, k.notes().trigger(), 0, NO_ENTRY);
-            } else {
-                int[] fds = openWakeupPipe();
-                rd = fds[0];
-                wr = fds[1];
-                int err = applyNow(rd, evfiltRead, evAdd, 0, NO_ENTRY);
-                if (err != 0) throw new IOException("adding the wakeup pipe to the kqueue failed: " + describe(err));
-                this.trigger = new NativeBuffer(1);
-                trigger.bytes.put(0, (byte) 1);
-            }
+            if (w == null) w = new PipeWaker(binding, q, reason);
         } catch (IOException | RuntimeException ex) {
-            if (rd >= 0) binding.close(rd);
-            if (wr >= 0) binding.close(wr);
             binding.close(q);
             throw ex;
         }
-        this.userWakeup = reason == null;
-        this.pipeReason = reason;
-        this.wakeRead = rd;
-        this.wakeWrite = wr;
-    }
-
-    /** A pipe, both ends non-blocking and close-on-exec (pipe2 is not on macOS: pipe, then fcntl). */
-    private int[] openWakeupPipe() throws IOException {
-        int[] fds = new int[2];
-        if (sys.pipe(fds) < 0) throw new IOException("pipe() for the wakeup failed: " + describe(sys.errno()));
-        KqueueConstants.Fcntl c = k.fcntl();
-        for (int fd : fds) {
-            int fl = sys.fcntl(fd, c.getfl(), 0);
-            if (fl < 0 || sys.fcntl(fd, c.setfl(), fl | c.oNonblock()) < 0 || sys.fcntl(fd, c.setfd(), c.fdCloexec()) < 0) {
-                int err = sys.errno();
-                sys.close(fds[0]);
-                sys.close(fds[1]);
-                throw new IOException("setting up the wakeup pipe failed (fcntl): " + describe(err));
-            }
-        }
-        return fds;
+        this.waker = w;
     }
 
     @Override
@@ -344,7 +303,7 @@ public final class KqueueBackend implements Backend {
 
     /** Whether wakeups use {@code EVFILT_USER} (false: the pipe). For tests and diagnostics. */
     public boolean wakesThroughUserFilter() {
-        return userWakeup;
+        return waker instanceof UserFilterWaker;
     }
 
     // ================================================================ register
@@ -380,7 +339,7 @@ public final class KqueueBackend implements Backend {
 
     private void registerFd(Source source, int interest) throws IOException {
         int fd = NativeSources.fdToWatch(source, interest);
-        if (fd == kq || fd == wakeRead || fd == wakeWrite) {
+        if (fd == kq || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
         }
@@ -540,7 +499,7 @@ public final class KqueueBackend implements Backend {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
         try {
-            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !table.hasPendingExitToReport() && !wakePending.get();
+            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !table.hasPendingExitToReport() && !waker.isPending();
             int n = keventWait(mayBlock ? timeoutNanos : 0);
             collect(events.bytes, n);
             int reported = report(sink);
@@ -551,8 +510,7 @@ public final class KqueueBackend implements Backend {
             }
             return reported;
         } finally {
-            // getAndSet, not set: orders this poll after the wakeup() whose flag it clears (fact 8).
-            wakePending.getAndSet(false);
+            waker.clear(); // fact 8: the triggered event stays in the kernel until a poll takes it
         }
     }
 
@@ -612,7 +570,7 @@ public final class KqueueBackend implements Backend {
                 continue; // data 0: a receipt of a change that worked
             }
             if (udata == NO_ENTRY) { // our wakeup (fact 8)
-                if (!userWakeup) drainWakeupPipe();
+                waker.drain();
                 continue;
             }
             Knotes e = table.atTag(udata);
@@ -668,12 +626,6 @@ public final class KqueueBackend implements Backend {
         e.errorIsBadFd = false;
         e.exited = false;
         touched.add(e);
-    }
-
-    private void drainWakeupPipe() {
-        while (sys.read(wakeRead, drain.address, drain.size()) > 0) {
-            // empty it: a wakeup is a wakeup, however many bytes it took
-        }
     }
 
     /** Reports what {@link #collect} gathered, one call per source; the sink may register and deregister meanwhile. */
@@ -779,12 +731,7 @@ public final class KqueueBackend implements Backend {
 
     @Override
     public void wakeup() {
-        if (closed || !wakePending.compareAndSet(false, true)) return;
-        synchronized (wakeLock) {
-            if (closed) return;
-            if (userWakeup) sys.kevent(kq, trigger.address, 1, 0L, 0, 0L);
-            else sys.write(wakeWrite, trigger.address, 1); // EAGAIN: full, so a wakeup is pending anyway
-        }
+        waker.wake();
     }
 
     @Override
@@ -795,15 +742,12 @@ public final class KqueueBackend implements Backend {
     @Override
     public void close() {
         if (closed) return;
-        synchronized (wakeLock) {
-            closed = true;
-        }
+        closed = true;
+        waker.close();
         table.clear();
         touched.clear();
         nChanges = 0;
         sys.close(kq); // removes every knote
-        if (wakeRead >= 0) sys.close(wakeRead);
-        if (wakeWrite >= 0) sys.close(wakeWrite);
     }
 
     private void ensureOpen() {
@@ -818,7 +762,7 @@ public final class KqueueBackend implements Backend {
     public String toString() {
         return "KqueueBackend[" + name + ", " + sys.describe() + ", "
                 + (closed ? "closed" : "kq " + kq + ", " + table.size() + " registered, wakeup by "
-                + (userWakeup ? "EVFILT_USER" : "pipe (" + pipeReason + ")")) + "]";
+                + waker) + "]";
     }
 
     // ================================================================ descriptors
