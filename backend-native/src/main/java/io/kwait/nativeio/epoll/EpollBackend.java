@@ -100,13 +100,11 @@ package io.kwait.nativeio.epoll;
 
 import io.kwait.nativeio.Descriptor;
 import io.kwait.nativeio.DescriptorTable;
-import io.kwait.nativeio.NativeSources;
+import io.kwait.nativeio.SourceChecks;
 import io.kwait.nativeio.Owner;
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.EpollEventLayout;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.PollTimeouts;
 import io.kwait.nativeio.SelectorBridge;
 import io.kwait.nativeio.Waker;
@@ -127,18 +125,18 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 
-import static io.kwait.nativeio.Linux.EBADF;
-import static io.kwait.nativeio.Linux.EEXIST;
-import static io.kwait.nativeio.Linux.EINTR;
-import static io.kwait.nativeio.Linux.ENOENT;
-import static io.kwait.nativeio.Linux.EPOLLERR;
-import static io.kwait.nativeio.Linux.EPOLLHUP;
-import static io.kwait.nativeio.Linux.EPOLLIN;
-import static io.kwait.nativeio.Linux.EPOLLOUT;
-import static io.kwait.nativeio.Linux.EPOLLRDHUP;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_ADD;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_DEL;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_MOD;
+import static io.kwait.nativeio.epoll.Linux.EBADF;
+import static io.kwait.nativeio.epoll.Linux.EEXIST;
+import static io.kwait.nativeio.epoll.Linux.EINTR;
+import static io.kwait.nativeio.epoll.Linux.ENOENT;
+import static io.kwait.nativeio.epoll.Linux.EPOLLERR;
+import static io.kwait.nativeio.epoll.Linux.EPOLLHUP;
+import static io.kwait.nativeio.epoll.Linux.EPOLLIN;
+import static io.kwait.nativeio.epoll.Linux.EPOLLOUT;
+import static io.kwait.nativeio.epoll.Linux.EPOLLRDHUP;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_ADD;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_DEL;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_MOD;
 
 /**
  * The Linux kwait backend: {@code epoll} through JNR, with a pidfd per watched process and an
@@ -183,11 +181,11 @@ public final class EpollBackend implements Backend {
     private final boolean countBytes;
     private final Set<Capability> capabilities;
 
-    private NativeBuffer events;
+    private Memory events;
     private int capacity;
-    private final NativeBuffer ctlEvent = new NativeBuffer(16);
+    private final Memory ctlEvent = new Memory(16);
     /** 8 bytes for the poll thread: the FIONREAD result. */
-    private final NativeBuffer scratch = new NativeBuffer(8);
+    private final Memory scratch = new Memory(8);
 
     /** Descriptors by fd number (pidfds included) and tag; each is one epoll item (or none, while its interest is 0). */
     private final DescriptorTable<Item> table = new DescriptorTable<>(NAME);
@@ -201,9 +199,9 @@ public final class EpollBackend implements Backend {
      * @throws IllegalStateException JNR or the JDK internals are missing ({@link EpollBackendProvider#availability()})
      */
     public EpollBackend() throws IOException {
-        String reason = EpollBackendProvider.probeProblem();
+        String reason = EpollBackendProvider.reason();
         if (reason != null) throw new IllegalStateException("the epoll backend is not available here: " + reason);
-        this.libc = NativeLibC.libc();
+        this.libc = LibCRuntime.libc();
         this.pidfdDisabled = "false".equalsIgnoreCase(System.getProperty(PIDFD_PROPERTY))
                 ? "pidfds are disabled by -D" + PIDFD_PROPERTY + "=false; process exit is watched by the core's relay"
                 : null;
@@ -214,7 +212,7 @@ public final class EpollBackend implements Backend {
         if (countBytes) caps.add(Capability.BYTES_AVAILABLE);
         this.capabilities = Collections.unmodifiableSet(caps);
         int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
-        if (ep < 0) throw new IOException("epoll_create1 failed: " + NativeLibC.describe(NativeLibC.errno()));
+        if (ep < 0) throw new IOException("epoll_create1 failed: " + LibCRuntime.describe(LibCRuntime.errno()));
         Waker w = null;
         SelectorBridge b;
         try {
@@ -229,7 +227,7 @@ public final class EpollBackend implements Backend {
         this.waker = w;
         this.bridge = b;
         this.capacity = INITIAL_EVENTS;
-        this.events = new NativeBuffer(capacity * layout.size());
+        this.events = new Memory(capacity * layout.size());
     }
 
     @Override
@@ -254,14 +252,14 @@ public final class EpollBackend implements Backend {
         if (fd >= 0) {
             libc.close((int) fd);
         } else {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             if (err == Linux.ENOSYS || err == Linux.EPERM || err == Linux.EINVAL) pidfdReason = pidfdReasonFor(err);
         }
         pidfdProbed = true;
     }
 
     private static String pidfdReasonFor(int err) {
-        return "pidfd_open is not usable here (" + NativeLibC.describe(err) + "; it needs Linux 5.3+ and no seccomp"
+        return "pidfd_open is not usable here (" + LibCRuntime.describe(err) + "; it needs Linux 5.3+ and no seccomp"
                 + " filter refusing it); process exit is watched by the core's relay instead";
     }
 
@@ -271,7 +269,7 @@ public final class EpollBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        NativeSources.checkInterest(source, interest);
+        SourceChecks.checkInterest(source, interest);
         Owner owner = table.ownerOf(source);
         if (owner != null) {
             if (owner.interest() == interest) return; // no syscall for no change
@@ -306,7 +304,7 @@ public final class EpollBackend implements Backend {
     }
 
     private void registerFd(Source source, int interest) throws IOException {
-        int fd = NativeSources.fdToWatch(source, interest);
+        int fd = SourceChecks.fdToWatch(source, interest);
         if (fd == epfd || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this epoll backend's own "
                     + (fd == epfd ? "epoll fd" : "wakeup eventfd") + "; it cannot be waited on");
@@ -360,7 +358,7 @@ public final class EpollBackend implements Backend {
             e.events = mask;
             return;
         }
-        int err = NativeLibC.errno();
+        int err = LibCRuntime.errno();
         if (err != ENOENT) throw ctlFailure("MOD", e, err);
         e.events = 0; // no item for what the number names now: sync ADDs one, under a new generation
         sync(e);
@@ -373,7 +371,7 @@ public final class EpollBackend implements Backend {
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
         long rc = libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
         if (rc < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             switch (err) {
                 case Linux.ESRCH -> {
                     // Gone already (exited and reaped): the next poll reports it (table fact 4).
@@ -385,7 +383,7 @@ public final class EpollBackend implements Backend {
                     pidfdReason = why; // later registers fail fast, and later backends lack the capability
                     throw new IOException(why);
                 }
-                default -> throw new IOException("pidfd_open(" + pid + ") failed: " + NativeLibC.describe(err));
+                default -> throw new IOException("pidfd_open(" + pid + ") failed: " + LibCRuntime.describe(err));
             }
         }
         int pidfd = (int) rc;
@@ -446,13 +444,13 @@ public final class EpollBackend implements Backend {
         int op = e.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
         if (op == EPOLL_CTL_ADD) table.retag(e); // fact 1: a new generation for every item added
         if (ctl(op, e, mask) < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             if (op == EPOLL_CTL_ADD && err == EEXIST) {
-                if (ctl(EPOLL_CTL_MOD, e, mask) < 0) throw ctlFailure("MOD", e, NativeLibC.errno());
+                if (ctl(EPOLL_CTL_MOD, e, mask) < 0) throw ctlFailure("MOD", e, LibCRuntime.errno());
             } else if (op == EPOLL_CTL_MOD && err == ENOENT) {
                 // The item went with its file (closed, number reused): add it for what the number names now.
                 table.retag(e);
-                if (ctl(EPOLL_CTL_ADD, e, mask) < 0) throw ctlFailure("ADD", e, NativeLibC.errno());
+                if (ctl(EPOLL_CTL_ADD, e, mask) < 0) throw ctlFailure("ADD", e, LibCRuntime.errno());
             } else {
                 throw ctlFailure(op == EPOLL_CTL_ADD ? "ADD" : "MOD", e, err);
             }
@@ -481,17 +479,17 @@ public final class EpollBackend implements Backend {
             case EBADF -> {
                 if (first != null && first.source().channel() != null) {
                     ClosedChannelException c = new ClosedChannelException();
-                    c.initCause(new IOException("epoll_ctl(" + op + ") on fd " + e.fd + ": " + NativeLibC.describe(err)));
+                    c.initCause(new IOException("epoll_ctl(" + op + ") on fd " + e.fd + ": " + LibCRuntime.describe(err)));
                     return c;
                 }
                 return new IOException(what + " is not an open file descriptor (EBADF); it was closed, or never opened");
             }
             case Linux.ENOMEM, Linux.ENOSPC -> {
-                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + NativeLibC.describe(err)
+                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + LibCRuntime.describe(err)
                         + "; the per-user epoll watch limit (/proc/sys/fs/epoll/max_user_watches) or memory is exhausted");
             }
             default -> {
-                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + NativeLibC.describe(err));
+                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + LibCRuntime.describe(err));
             }
         }
     }
@@ -511,7 +509,7 @@ public final class EpollBackend implements Backend {
         if (n == capacity && capacity < MAX_EVENTS) {
             // More may be ready than fit; level-triggered, they come with the next poll, in a bigger buffer.
             capacity = Math.min(MAX_EVENTS, capacity * 2);
-            events = new NativeBuffer(capacity * layout.size());
+            events = new Memory(capacity * layout.size());
         }
         return reported;
     }
@@ -522,8 +520,8 @@ public final class EpollBackend implements Backend {
         while (true) {
             int n = libc.epoll_wait(epfd, events.address, capacity, timeout);
             if (n >= 0) return n;
-            int err = NativeLibC.errno();
-            if (err != EINTR) throw new IOException("epoll_wait failed: " + NativeLibC.describe(err));
+            int err = LibCRuntime.errno();
+            if (err != EINTR) throw new IOException("epoll_wait failed: " + LibCRuntime.describe(err));
             timeout = PollTimeouts.remainingMillis(timeoutMillis, start, System.nanoTime());
         }
     }
@@ -618,7 +616,7 @@ public final class EpollBackend implements Backend {
     /** Fact 6: ioctl(FIONREAD); an fd that cannot answer is marked and not asked again. */
     private long bytesAvailable(Item e) {
         if (libc.ioctlFixedArity(e.fd, Linux.FIONREAD, scratch.address) < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             if (err == Linux.EINVAL || err == Linux.ENOTTY) e.noByteCount = true;
             return 0;
         }

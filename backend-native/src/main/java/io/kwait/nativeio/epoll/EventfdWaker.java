@@ -1,11 +1,9 @@
 package io.kwait.nativeio.epoll;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.Waker;
-import io.kwait.nativeio.EpollEventLayout;
 
 import java.io.IOException;
 
@@ -20,9 +18,9 @@ final class EventfdWaker extends Waker {
     private final LibC libc;
     private final int fd;
     /** The value 1, written by any thread; never changed. */
-    private final NativeBuffer one = new NativeBuffer(8);
+    private final Memory one = new Memory(8);
     /** Poll thread only: where the drain reads to. */
-    private final NativeBuffer drained = new NativeBuffer(8);
+    private final Memory drained = new Memory(8);
 
     /**
      * Opens the eventfd and adds it to {@code epfd}.
@@ -32,14 +30,14 @@ final class EventfdWaker extends Waker {
     EventfdWaker(LibC libc, int epfd, EpollEventLayout layout) throws IOException {
         this.libc = libc;
         int efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
-        if (efd < 0) throw new IOException("eventfd failed: " + NativeLibC.describe(NativeLibC.errno()));
-        NativeBuffer ev = new NativeBuffer(layout.size());
+        if (efd < 0) throw new IOException("eventfd failed: " + LibCRuntime.describe(LibCRuntime.errno()));
+        Memory ev = new Memory(layout.size());
         ev.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, Linux.EPOLLIN);
         ev.bytes.putLong(layout.dataOffset(), TAG);
         if (libc.epoll_ctl(epfd, Linux.EPOLL_CTL_ADD, efd, ev.address) < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             libc.close(efd);
-            throw new IOException("adding the wakeup eventfd to epoll failed: " + NativeLibC.describe(err));
+            throw new IOException("adding the wakeup eventfd to epoll failed: " + LibCRuntime.describe(err));
         }
         this.fd = efd;
         one.bytes.putLong(0, 1L);

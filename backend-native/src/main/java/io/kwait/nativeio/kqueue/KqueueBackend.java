@@ -110,10 +110,10 @@ package io.kwait.nativeio.kqueue;
 
 import io.kwait.nativeio.Descriptor;
 import io.kwait.nativeio.DescriptorTable;
-import io.kwait.nativeio.NativeSources;
+import io.kwait.nativeio.SourceChecks;
 import io.kwait.nativeio.Owner;
 import io.kwait.nativeio.Waker;
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
@@ -142,7 +142,7 @@ import java.util.Set;
  * {@linkplain Capability capability}: raw fds, process exit with no thread per process, the bytes
  * readable in {@code data}, and {@link Interest#FLAG_EOF} on hang-up.
  *
- * <p>The binding decides the OS: {@link NativeKqueueBinding} (libc through JNR) on macOS/FreeBSD/
+ * <p>The binding decides the OS: {@link LibCKqueueBinding} (libc through JNR) on macOS/FreeBSD/
  * OpenBSD, chosen by {@link KqueueBackendProvider}; or, on Linux and for tests only, the
  * {@link io.kwait.nativeio.kqueue.sim.SimulatedKqueue}, which follows kqueue(2) on top of epoll and
  * pidfds and reads and writes the same raw structs. Needs the JVM flag
@@ -187,16 +187,16 @@ public final class KqueueBackend implements Backend {
     /** EVFILT_USER or a pipe (fact 8). */
     private final Waker waker;
 
-    private NativeBuffer changes;
+    private Memory changes;
     private int changeCapacity;
     private int nChanges;
-    private NativeBuffer events;
+    private Memory events;
     private int capacity;
-    private final NativeBuffer receipts;
+    private final Memory receipts;
     /** Two kevents: a change applied at once (index 0) and its receipt (index 1). */
-    private final NativeBuffer single;
-    private final NativeBuffer timespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
-    private final NativeBuffer zeroTimespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
+    private final Memory single;
+    private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
+    private final Memory zeroTimespec = new Memory(KeventLayout.TIMESPEC_SIZE);
 
     /** Descriptors by tag (udata), fd number and pid; pending exits (fact 7). */
     private final DescriptorTable<Knotes> table;
@@ -255,11 +255,11 @@ public final class KqueueBackend implements Backend {
         this.ebadf = e.ebadf();
 
         this.changeCapacity = CHANGE_CAPACITY;
-        this.changes = new NativeBuffer(changeCapacity * layout.size());
+        this.changes = new Memory(changeCapacity * layout.size());
         this.capacity = Math.max(INITIAL_EVENTS, CHANGE_CAPACITY);
-        this.events = new NativeBuffer(capacity * layout.size());
-        this.receipts = new NativeBuffer(CHANGE_CAPACITY * layout.size());
-        this.single = new NativeBuffer(2 * layout.size());
+        this.events = new Memory(capacity * layout.size());
+        this.receipts = new Memory(CHANGE_CAPACITY * layout.size());
+        this.single = new Memory(2 * layout.size());
 
         int q = binding.kqueue();
         if (q < 0) throw new IOException("kqueue() failed: " + describe(binding.errno()));
@@ -312,7 +312,7 @@ public final class KqueueBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        NativeSources.checkInterest(source, interest);
+        SourceChecks.checkInterest(source, interest);
         Owner owner = table.ownerOf(source);
         if (owner == null) {
             if (source.kind() == Source.Kind.PROCESS) registerProcess(source, interest);
@@ -338,7 +338,7 @@ public final class KqueueBackend implements Backend {
     }
 
     private void registerFd(Source source, int interest) throws IOException {
-        int fd = NativeSources.fdToWatch(source, interest);
+        int fd = SourceChecks.fdToWatch(source, interest);
         if (fd == kq || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
@@ -446,7 +446,7 @@ public final class KqueueBackend implements Backend {
         if (nChanges == changeCapacity) {
             if (reporting) { // fact 3: grow instead of starting a kevent() in the middle of a report
                 changeCapacity *= 2;
-                NativeBuffer bigger = new NativeBuffer(changeCapacity * layout.size());
+                Memory bigger = new Memory(changeCapacity * layout.size());
                 bigger.bytes.put(0, changes.bytes, 0, nChanges * layout.size());
                 changes = bigger;
             } else {
@@ -506,7 +506,7 @@ public final class KqueueBackend implements Backend {
             if (n == capacity && capacity < MAX_EVENTS) {
                 // More may be ready than fit; level-triggered, they come with the next poll, in a bigger list.
                 capacity = Math.min(MAX_EVENTS, capacity * 2);
-                events = new NativeBuffer(capacity * layout.size());
+                events = new Memory(capacity * layout.size());
             }
             return reported;
         } finally {
@@ -519,7 +519,7 @@ public final class KqueueBackend implements Backend {
         int nch = nChanges;
         if (capacity < nch) { // fact 4: room for an error per change (the list grew during a report)
             capacity = Math.max(nch, Math.min(capacity * 2, MAX_EVENTS));
-            events = new NativeBuffer(capacity * layout.size());
+            events = new Memory(capacity * layout.size());
         }
         boolean blocking = timeoutNanos != 0;
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;

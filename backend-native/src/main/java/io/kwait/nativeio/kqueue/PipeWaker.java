@@ -1,6 +1,6 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.Waker;
 
 import java.io.IOException;
@@ -15,9 +15,9 @@ final class PipeWaker extends Waker {
     private final int readEnd, writeEnd;
     private final String reason;
     /** The byte written; never changed. */
-    private final NativeBuffer one = new NativeBuffer(1);
+    private final Memory one = new Memory(1);
     /** Poll thread only: where the drain reads to. */
-    private final NativeBuffer drained = new NativeBuffer(64);
+    private final Memory drained = new Memory(64);
 
     /**
      * Opens the pipe and adds its reading end to {@code kq}.
@@ -41,9 +41,9 @@ final class PipeWaker extends Waker {
                     throw new IOException("setting up the wakeup pipe failed (fcntl): " + describe(sys.errno()));
                 }
             }
-            NativeBuffer add = new NativeBuffer(2 * layout.size());
+            Memory add = new Memory(2 * layout.size());
             layout.put(add.bytes, 0, fds[0], k.filters().read(), k.flags().add() | k.flags().receipt(), 0, 0, 0L);
-            NativeBuffer zero = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
+            Memory zero = new Memory(KeventLayout.TIMESPEC_SIZE);
             int n = sys.kevent(kq, add.address, 1, add.address + layout.size(), 1, zero.address);
             int err = n < 0 ? sys.errno()
                     : n == 1 && (layout.flags(add.bytes, 1) & k.flags().error()) != 0 ? (int) layout.data(add.bytes, 1) : 0;

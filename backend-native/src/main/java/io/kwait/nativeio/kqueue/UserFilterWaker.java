@@ -1,6 +1,6 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.Waker;
 
 import java.io.IOException;
@@ -17,7 +17,7 @@ final class UserFilterWaker extends Waker {
     private final KqueueBinding sys;
     private final int kq;
     /** The NOTE_TRIGGER kevent; written once, read by any thread. */
-    private final NativeBuffer trigger;
+    private final Memory trigger;
 
     /**
      * Adds the user event to {@code kq}.
@@ -30,14 +30,14 @@ final class UserFilterWaker extends Waker {
         KeventLayout layout = sys.platform().layout();
         KqueueConstants k = sys.platform().constants();
         int user = k.filters().user();
-        NativeBuffer add = new NativeBuffer(2 * layout.size());
+        Memory add = new Memory(2 * layout.size());
         layout.put(add.bytes, 0, IDENT, user, k.flags().add() | k.flags().clear() | k.flags().receipt(), 0, 0, 0L);
-        NativeBuffer zero = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
+        Memory zero = new Memory(KeventLayout.TIMESPEC_SIZE);
         int n = sys.kevent(kq, add.address, 1, add.address + layout.size(), 1, zero.address);
         int err = n < 0 ? sys.errno()
                 : n == 1 && (layout.flags(add.bytes, 1) & k.flags().error()) != 0 ? (int) layout.data(add.bytes, 1) : 0;
         if (err != 0) throw new IOException("the kernel refused EVFILT_USER: " + sys.strerror(err) + " (errno " + err + ")");
-        this.trigger = new NativeBuffer(layout.size());
+        this.trigger = new Memory(layout.size());
         layout.put(trigger.bytes, 0, IDENT, user, 0, k.notes().trigger(), 0, 0L);
     }
 

@@ -1,6 +1,6 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 
 /**
@@ -9,14 +9,14 @@ import io.kwait.nativeio.NioInternals;
  */
 class KqueueBackendNativeTest extends KqueueBackendTestBase {
     @Override
-    KqueueBinding newBinding() { return new NativeKqueueBinding(KqueuePlatform.detect().platform()); }
+    KqueueBinding newBinding() { return new LibCKqueueBinding(KqueuePlatform.detect().platform()); }
 
     @Override
     String unusableBecause() {
         KqueuePlatform.Detection d = KqueuePlatform.detect();
         if (!d.supported()) return d.problem();
-        if (NativeLibC.problem() != null) return NativeLibC.problem();
-        return NioInternals.problem();
+        if (LibCRuntime.reason() != null) return LibCRuntime.reason();
+        return NioInternals.reason();
     }
 
     @Override

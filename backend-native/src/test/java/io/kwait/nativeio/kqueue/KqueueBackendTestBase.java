@@ -1,9 +1,9 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.epoll.Linux;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Capability;
 import io.kwait.spi.Interest;
@@ -402,11 +402,11 @@ abstract class KqueueBackendTestBase {
     void aZombieReportsItsStatusWhereTheOsTellsIt() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(simulated(), "checks the simulation's per-OS semantics (uses /proc and pidfds)");
         long zombie = orphanOfASleeper("exit 5");
-        LibC libc = NativeLibC.libc();
+        LibC libc = LibCRuntime.libc();
         int pidfd = (int) libc.syscall(Linux.SYS_PIDFD_OPEN, (int) zombie, 0);
         assertTrue(pidfd >= 0);
         try {
-            NativeBuffer pfd = new NativeBuffer(8);
+            Memory pfd = new Memory(8);
             pfd.bytes.putInt(0, pidfd);
             pfd.bytes.putShort(4, (short) 1);
             assertEquals(1, libc.poll(pfd.address, 1, 10_000), "the inner shell did not exit");

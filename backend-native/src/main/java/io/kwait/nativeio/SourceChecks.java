@@ -11,8 +11,8 @@ import java.nio.channels.SelectionKey;
  * The argument checks every native backend makes on a {@link Source} before it touches the OS,
  * written once: what interest fits which kind of source, and which fd number a source stands for.
  */
-public final class NativeSources {
-    private NativeSources() {}
+public final class SourceChecks {
+    private SourceChecks() {}
 
     /** Refuses an interest that does not fit the source's kind. */
     public static void checkInterest(Source source, int interest) {
