@@ -485,6 +485,24 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertEquals(NONE, kernel.wait(List.of(r), Duration.ZERO));
     }
 
+    // ------------------------------------------------------------------ issue 9 defects
+
+    /** Issue 9, defect 2: a wait reports every ready event, however many more than one OS poll holds. */
+    @Test
+    @Timeout(120)
+    void moreReadyEventsThanAnyPollBufferAllFireInOneWait() throws Exception {
+        long limit = ((com.sun.management.UnixOperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        int open = Math.max(0, openFds());
+        int n = (int) Math.min(10_000, (limit - open - 512) / 2); // two fds a pipe; room for the backends' own
+        if (n < 5_000) abort("the open-file limit (" + limit + ") leaves room for " + n + " pipes only");
+        List<Event> events = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) events.add(Event.writable(pipe().sink()));
+        List<Fired> fired = kernel.wait(events, Duration.ZERO);
+        assertEquals(n, fired.size(), "every one of " + n + " writable pipes fires in one wait");
+        assertFiredExactly(fired, events.toArray(new Event[0]));
+    }
+
     /**
      * Opens a non-blocking pipe and finds its fd numbers {read, write} through /proc/self/fd (the
      * JDK does not tell them): the "pipe:[inode]" entries that appeared with it, told apart by

@@ -95,6 +95,14 @@
  *
  * 11. Close releases the epoll fd (and with it every item of the caller's fds), the eventfd,
  *     every pidfd and the bridge's Selector. Channels and raw fds stay the caller's.
+ *
+ * 12. Every ready event in one poll (the contract is one report per fired event, not per buffer).
+ *     The event buffer is sized from the registrations before each poll: the kernel cannot have
+ *     more ready items than our descriptors plus the eventfd, so one epoll_wait returns them all.
+ *     Items the table no longer knows (fact 2: a file alive in another fd) can still fill it; a
+ *     full buffer is therefore followed by another epoll_wait(0) in a buffer twice as large, and
+ *     since epoll hands level-triggered items out round-robin, a descriptor already reported in
+ *     this poll is skipped the second time.
  */
 package io.kwait.nativeio.epoll;
 
@@ -166,7 +174,6 @@ public final class EpollBackend implements Backend {
     public static final String BYTES_PROPERTY = "kwait.epoll.bytes";
 
     private static final int INITIAL_EVENTS = 64;
-    private static final int MAX_EVENTS = 4096;
 
     /** Why pidfds cannot work in this JVM (ENOSYS, EPERM, EINVAL seen once), or null. */
     private static volatile String pidfdReason;
@@ -183,6 +190,8 @@ public final class EpollBackend implements Backend {
 
     private Memory events;
     private int capacity;
+    /** Counts polls; a descriptor reported by this poll carries it (fact 12). */
+    private int pollSeq;
     private final Memory ctlEvent = new Memory(16);
     /** 8 bytes for the poll thread: the FIONREAD result. */
     private final Memory scratch = new Memory(8);
@@ -500,18 +509,25 @@ public final class EpollBackend implements Backend {
     public int poll(long timeoutNanos, ReadySink sink) throws IOException {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
+        if (capacity <= table.size()) growEvents(table.size() + 1); // fact 12: room for every item
         int n = epollWait(0);
         if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending()) {
             bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
             n = epollWait(0);
         }
+        pollSeq++;
         int reported = report(n, sink);
-        if (n == capacity && capacity < MAX_EVENTS) {
-            // More may be ready than fit; level-triggered, they come with the next poll, in a bigger buffer.
-            capacity = Math.min(MAX_EVENTS, capacity * 2);
-            events = new Memory(capacity * layout.size());
+        while (n == capacity) { // fact 12: items we do not know filled it; look again, in a bigger buffer
+            growEvents(capacity * 2);
+            n = epollWait(0);
+            reported += report(n, sink);
         }
         return reported;
+    }
+
+    private void growEvents(int atLeast) {
+        capacity = Math.max(atLeast, capacity * 2);
+        events = new Memory(capacity * layout.size());
     }
 
     private int epollWait(int timeoutMillis) throws IOException {
@@ -542,6 +558,8 @@ public final class EpollBackend implements Backend {
             }
             Item e = table.atTag(data);
             if (e == null) continue; // fact 1: stale, for an fd forgotten or re-added since
+            if (e.reportedIn == pollSeq) continue; // fact 12: handed out again in a later round
+            e.reportedIn = pollSeq;
             if (e.process) {
                 Owner owner = e.owner(0);
                 forget(owner); // reported once; closes the pidfd
@@ -678,6 +696,8 @@ public final class EpollBackend implements Backend {
     private static final class Item extends Descriptor {
         /** The mask the kernel holds; 0 when there is no item (interest 0, fact 4). */
         int events;
+        /** The poll that last reported this item (fact 12). */
+        int reportedIn;
 
         Item(int fd, boolean process) {
             super(fd, -1, process);

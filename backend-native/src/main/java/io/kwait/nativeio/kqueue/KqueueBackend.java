@@ -105,6 +105,12 @@
  *
  * 11. Close releases the kqueue (and with it every knote) and the wakeup pipe, if any. Channels and
  *     raw fds stay the caller's; no process is touched.
+ *
+ * 12. Every ready event in one poll. The event list is sized from the registrations before each
+ *     poll (two filters per fd descriptor, one per process, the wakeup, one error per queued
+ *     change), so one kevent() returns everything ready. Should it still come back full, kevent(0)
+ *     runs again with a list twice as large before anything is reported; the findings of both
+ *     merge in the descriptors (collect), so an event handed out twice is reported once.
  */
 package io.kwait.nativeio.kqueue;
 
@@ -167,7 +173,6 @@ public final class KqueueBackend implements Backend {
     static final int CHANGE_CAPACITY = 64;
     /** Initial event list: never smaller than the change list, so every change's error has room (fact 4). */
     private static final int INITIAL_EVENTS = 64;
-    private static final int MAX_EVENTS = 4096;
     /** A virtual thread's blocking kevent() lasts at most this long before it yields its carrier (fact 9). */
     static final long VIRTUAL_SLICE_NANOS = 20_000_000L;
     /** udata of our wakeup event and of every EV_DELETE: generation 0 is never an entry's (fact 2). */
@@ -500,15 +505,16 @@ public final class KqueueBackend implements Backend {
         ensureOpen();
         try {
             boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !table.hasPendingExitToReport() && !waker.isPending();
+            int needed = 2 * table.size() + nChanges + 1; // fact 12
+            if (capacity < needed) growEvents(needed);
             int n = keventWait(mayBlock ? timeoutNanos : 0);
             collect(events.bytes, n);
-            int reported = report(sink);
-            if (n == capacity && capacity < MAX_EVENTS) {
-                // More may be ready than fit; level-triggered, they come with the next poll, in a bigger list.
-                capacity = Math.min(MAX_EVENTS, capacity * 2);
-                events = new Memory(capacity * layout.size());
+            while (n == capacity) { // fact 12: more than we expected; look again, in a bigger list
+                growEvents(capacity * 2);
+                n = keventWait(0);
+                collect(events.bytes, n);
             }
-            return reported;
+            return report(sink);
         } finally {
             waker.clear(); // fact 8: the triggered event stays in the kernel until a poll takes it
         }
@@ -517,10 +523,7 @@ public final class KqueueBackend implements Backend {
     /** One kevent() with the batched changes and a wait of at most {@code timeoutNanos} (fact 9). */
     private int keventWait(long timeoutNanos) throws IOException {
         int nch = nChanges;
-        if (capacity < nch) { // fact 4: room for an error per change (the list grew during a report)
-            capacity = Math.max(nch, Math.min(capacity * 2, MAX_EVENTS));
-            events = new Memory(capacity * layout.size());
-        }
+        if (capacity < nch) growEvents(nch); // fact 4: room for an error per change (the list grew during a report)
         boolean blocking = timeoutNanos != 0;
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         boolean sliced = blocking && Thread.currentThread().isVirtual()
@@ -549,6 +552,11 @@ public final class KqueueBackend implements Backend {
         } finally {
             if (blocking && hook.leave()) hook = new InterruptHook(); // an interrupt spends the hook
         }
+    }
+
+    private void growEvents(int atLeast) {
+        capacity = Math.max(atLeast, capacity * 2);
+        events = new Memory(capacity * layout.size());
     }
 
     private long timespecFor(long timeoutNanos) {

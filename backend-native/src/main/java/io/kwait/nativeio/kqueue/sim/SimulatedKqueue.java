@@ -391,8 +391,8 @@ public final class SimulatedKqueue implements KqueueBinding {
         final HashMap<Long, Object> byTag = new HashMap<>();
         final ArrayDeque<Knote> pending = new ArrayDeque<>();
         final EpollEventLayout epollLayout = EpollEventLayout.current();
-        final int epollCapacity = 256;
-        final Memory epollEvents;
+        int epollCapacity = 256;
+        Memory epollEvents;
         final Memory ctl = new Memory(16);
         final Memory scratch = new Memory(Linux.SIGINFO_SIZE);
         final Memory pollfd = new Memory(8);
@@ -754,6 +754,11 @@ public final class SimulatedKqueue implements KqueueBinding {
             // Fetch what epoll knows: fds (level or edge) and exited processes.
             List<FdWatch> readyFds = new ArrayList<>();
             List<Integer> readyMasks = new ArrayList<>();
+            // Room for as many epoll events as the caller has kevents (a kqueue returns up to nevents).
+            if (max > epollCapacity) {
+                epollCapacity = max;
+                epollEvents = new Memory(epollCapacity * epollLayout.size());
+            }
             int m;
             do {
                 m = libc.epoll_wait(epfd, epollEvents.address, epollCapacity, 0);
