@@ -1,6 +1,7 @@
 package io.kwait.nativeio;
 
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
 
 /**
@@ -51,6 +52,32 @@ public final class Owner {
     /** Whether this is a channel source whose channel is closed. */
     public boolean isClosedChannel() {
         return source.channel() != null && !source.channel().isOpen();
+    }
+
+    /**
+     * Reports readiness of an fd source. One call when a single filter is ready or both agree;
+     * READ and WRITE in two calls when their flags differ or READ carries a byte count, because
+     * each Fired carries its own filter's data and flags (a WRITE never the READ byte count, nor
+     * the READ side's end of stream). The WRITE call is skipped if the sink dropped it meanwhile.
+     *
+     * @return the number of sink calls made
+     */
+    public int report(ReadySink sink, int ready, int readFlags, int writeFlags, long bytes) {
+        boolean both = ready == (Interest.READ | Interest.WRITE);
+        if (!both) {
+            boolean read = ready == Interest.READ;
+            sink.ready(source, ready, read ? readFlags : writeFlags, read ? bytes : 0, null);
+            return 1;
+        }
+        if (readFlags == writeFlags && bytes == 0) {
+            sink.ready(source, ready, readFlags, 0, null);
+            return 1;
+        }
+        Descriptor d = descriptor;
+        sink.ready(source, Interest.READ, readFlags, bytes, null);
+        if (descriptor != d || source.backendState() != this || (interest & Interest.WRITE) == 0) return 1;
+        sink.ready(source, Interest.WRITE, writeFlags, 0, null);
+        return 2;
     }
 
     @Override

@@ -503,6 +503,34 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertFiredExactly(fired, events.toArray(new Event[0]));
     }
 
+    /** Issue 9, defect 12: each Fired carries its own filter's data and flags. */
+    @Test
+    void readAndWriteOnOneChannelEachCarryTheirOwnDataAndFlags() throws Exception {
+        SocketChannel[] pair = socketPair();
+        Event r = Event.readable(pair[1]);
+        Event w = Event.writable(pair[1]);
+        write(pair[0], 4);
+        List<Fired> f = waitUntilBoth(r, w);
+        if (kernel.capabilities().contains(Capability.BYTES_AVAILABLE)) assertEquals(4, f.get(0).data(), f.toString());
+        assertEquals(0, f.get(1).data(), "a WRITE carries no READ byte count: " + f);
+        pair[0].shutdownOutput(); // the peer stops writing; our own writing half is unaffected
+        boolean eofFlag = kernel.capabilities().contains(Capability.EOF_FLAG);
+        f = kernel.wait(List.of(r, w), null);
+        for (int i = 0; eofFlag && i < 100 && !f.get(0).isEof(); i++) f = kernel.wait(List.of(r, w), null);
+        assertFiredExactly(f, r, w);
+        if (kernel.capabilities().contains(Capability.EOF_FLAG)) assertTrue(f.get(0).isEof(), "READ sees the peer's shutdown: " + f);
+        assertFalse(f.get(1).isEof(), "WRITE is not at end because the peer stopped writing: " + f);
+        assertEquals(0, f.get(1).data(), f.toString());
+    }
+
+    private List<Fired> waitUntilBoth(Event r, Event w) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            List<Fired> f = kernel.wait(List.of(r, w), null);
+            if (f.size() == 2) return f;
+        }
+        throw new AssertionError("READ and WRITE never fired together");
+    }
+
     /**
      * Opens a non-blocking pipe and finds its fd numbers {read, write} through /proc/self/fd (the
      * JDK does not tell them): the "pipe:[inode]" entries that appeared with it, told apart by

@@ -46,6 +46,8 @@
  *    says that the next read, write or finishConnect() reports the cause. On a pipe, EPOLLERR
  *    means the reading end is closed (pipe_poll); it is reported the same way. A TCP socket that
  *    was never connected reports EPOLLOUT|EPOLLHUP, as it does to the JDK's own selector.
+ *    READ and WRITE ready together with different flags (EPOLLRDHUP is READ's only) or a byte
+ *    count (READ's only) are reported in two calls, so each Fired carries its own (Owner.report).
  *
  * 6. Bytes available: epoll has no byte count, so READ reports carry ioctl(FIONREAD): one more
  *    syscall per READ report (not per poll), about 0.2 us here, which is what separates epoll from
@@ -607,17 +609,17 @@ public final class EpollBackend implements Backend {
                 continue;
             }
             int ready = 0;
-            int flags = 0;
+            int readFlags = 0, writeFlags = 0;
             if ((ev & EPOLLIN) != 0) ready |= Interest.READ;
             if ((ev & EPOLLOUT) != 0) ready |= Interest.WRITE;
             if ((ev & EPOLLHUP) != 0) {
                 ready |= Interest.READ | Interest.WRITE;
-                flags = Interest.FLAG_EOF;
+                readFlags = writeFlags = Interest.FLAG_EOF;
             }
             ready &= interest;
             if ((ev & EPOLLRDHUP) != 0 && (interest & Interest.READ) != 0) {
                 ready |= Interest.READ;
-                flags = Interest.FLAG_EOF;
+                readFlags = Interest.FLAG_EOF; // the peer stopped writing; our writing half is fine
             }
             if (ready == 0) continue;
             long data = 0;
@@ -625,8 +627,7 @@ public final class EpollBackend implements Backend {
                 if (bytes < 0) bytes = bytesAvailable(e);
                 data = bytes;
             }
-            reported++;
-            sink.ready(source, ready, flags, data, null);
+            reported += owner.report(sink, ready, readFlags, writeFlags, data); // fact 5: each filter its own data and flags
         }
         return reported;
     }

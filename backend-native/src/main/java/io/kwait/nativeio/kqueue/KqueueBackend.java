@@ -54,8 +54,9 @@
  *    EVFILT_READ's data is the number of bytes readable (for a listening socket: the backlog, so
  *    ServerSocketChannel sources report 0); EVFILT_WRITE's data is the room in the send buffer,
  *    which the SPI has no place for (data is the READ byte count or 0). READ and WRITE of one fd are
- *    separate kevents; they are merged into one report per source and poll. EV_EOF is FLAG_EOF on
- *    the filter it came with; EV_EOF with a non-zero fflags is a socket error (fflags = its errno):
+ *    separate kevents; they are merged into one report per source and poll, except that READ and
+ *    WRITE go in two reports when their flags differ or READ has a byte count (each Fired carries
+ *    its own filter's data and flags: Owner.report). EV_EOF is FLAG_EOF on the filter it came with; EV_EOF with a non-zero fflags is a socket error (fflags = its errno):
  *    FLAG_ERROR with an IOException naming it.
  *
  * 7. Processes: EVFILT_PROC with NOTE_EXIT, for any pid we may see, with no thread per process and
@@ -727,10 +728,10 @@ public final class KqueueBackend implements Backend {
             }
             int ready = e.ready & owner.interest();
             if (ready == 0) continue;
-            int flags = (e.eofBits & ready) != 0 ? Interest.FLAG_EOF : 0;
+            int readFlags = (e.eofBits & Interest.READ) != 0 ? Interest.FLAG_EOF : 0;
+            int writeFlags = (e.eofBits & Interest.WRITE) != 0 ? Interest.FLAG_EOF : 0;
             long data = (ready & Interest.READ) != 0 && !e.noByteCount ? e.bytes : 0;
-            reported++;
-            sink.ready(source, ready, flags, data, null);
+            reported += owner.report(sink, ready, readFlags, writeFlags, data); // fact 6: each filter its own data and flags
         }
         return reported;
     }
