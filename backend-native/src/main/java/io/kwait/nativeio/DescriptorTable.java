@@ -206,6 +206,28 @@ public final class DescriptorTable<D extends Descriptor> {
         }
     }
 
+    /**
+     * The number of owners, after handing every owner whose channel is closed to {@code forget}
+     * (fact 3: what a closed channel had is not held any more). Linear in the descriptors; it is
+     * for {@code Kernel.stats()} and leak checks, not for every poll.
+     */
+    public int count(Consumer<Owner> forget) {
+        if (owners == 0) return 0;
+        ArrayList<Owner> closed = null;
+        for (int s = 1; s < usedSlots; s++) {
+            Descriptor d = slots[s];
+            if (d == null || d.process) continue;
+            for (int i = 0; i < d.ownerCount; i++) {
+                if (d.owners[i].isClosedChannel()) {
+                    if (closed == null) closed = new ArrayList<>();
+                    closed.add(d.owners[i]);
+                }
+            }
+        }
+        if (closed != null) closed.forEach(forget);
+        return owners;
+    }
+
     /** Whether a pending exit waits to be reported (fact 4): a poll must not block then. */
     public boolean hasPendingExitToReport() {
         for (int i = 0; i < pendingExits.size(); i++) {

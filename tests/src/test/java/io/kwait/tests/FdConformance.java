@@ -531,6 +531,22 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         throw new AssertionError("READ and WRITE never fired together");
     }
 
+    /** Issue 9, defect 14 (backend part): a channel the program closed is no longer counted as held. */
+    @Test
+    void closedChannelsAreNotCountedByTheBackend() throws Exception {
+        List<Pipe> pipes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Pipe p = pipe();
+            write(p.sink(), 1);
+            pipes.add(p);
+            Event r = Event.readable(p.source());
+            assertFiredExactly(kernel.wait(List.of(r), null), r);
+        }
+        assertEquals(5, kernel.stats().backendRegistrations(), kernel.stats().toString());
+        for (Pipe p : pipes) p.source().close();
+        assertEquals(0, kernel.stats().backendRegistrations(), "closed channels still counted: " + kernel.stats());
+    }
+
     /**
      * Opens a non-blocking pipe and finds its fd numbers {read, write} through /proc/self/fd (the
      * JDK does not tell them): the "pipe:[inode]" entries that appeared with it, told apart by
