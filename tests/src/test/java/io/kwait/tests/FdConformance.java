@@ -547,6 +547,28 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertEquals(0, kernel.stats().backendRegistrations(), "closed channels still counted: " + kernel.stats());
     }
 
+    /** Issue 9, defect 16 (backend part): a regular file's raw fd is refused at the call, naming the reason. */
+    @Test
+    void regularFileRawFdIsRefusedAtTheCall() throws Exception {
+        requires(Capability.RAW_FD);
+        Path file = Files.createTempFile("kwait-regular", ".txt");
+        try (java.nio.channels.FileChannel fc = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+            int fd = -1;
+            for (Map.Entry<Integer, String> e : fdTargets().entrySet()) {
+                if (e.getValue().equals(file.toRealPath().toString())) fd = e.getKey();
+            }
+            if (fd < 0) abort("could not find the file's fd in /proc/self/fd");
+            int num = fd;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> kernel.wait(List.of(Event.readable(num)), Duration.ZERO));
+            assertTrue(e.getMessage().contains("regular file"), e.getMessage());
+            assertFalse(e.getMessage().contains("fd " + num + " (fd " + num + ")"), "the fd is named once: " + e.getMessage());
+            assertEquals(0, kernel.stats().backendRegistrations(), kernel.stats().toString());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     /**
      * Opens a non-blocking pipe and finds its fd numbers {read, write} through /proc/self/fd (the
      * JDK does not tell them): the "pipe:[inode]" entries that appeared with it, told apart by

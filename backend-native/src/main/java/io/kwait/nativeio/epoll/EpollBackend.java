@@ -482,11 +482,9 @@ public final class EpollBackend implements Backend {
 
     private IOException ctlFailure(String op, Item e, int err) {
         Owner first = e.ownerCount() > 0 ? e.owner(e.ownerCount() - 1) : null;
-        String what = first == null ? "fd " + e.fd : first.source() + " (fd " + e.fd + ")";
+        String what = first == null ? "fd " + e.fd : SourceChecks.describe(first.source(), e.fd);
         switch (err) {
-            case Linux.EPERM -> throw new IllegalArgumentException(what + " cannot be watched: epoll refuses regular files"
-                    + " and directories (EPERM), which are always ready for reading and writing; read or write them"
-                    + " directly, or wait on a pipe, socket or other pollable fd");
+            case Linux.EPERM -> throw SourceChecks.alwaysReady(what, "epoll refuses them: EPERM");
             case EBADF -> {
                 if (first != null && first.source().channel() != null) {
                     ClosedChannelException c = new ClosedChannelException();
@@ -603,8 +601,8 @@ public final class EpollBackend implements Backend {
             if (interest == 0) continue;
             if ((ev & EPOLLERR) != 0) {
                 reported++;
-                sink.ready(source, interest, Interest.FLAG_ERROR, 0, new IOException("fd " + e.fd + " (" + source
-                        + "): the OS reports an error condition (EPOLLERR): a pending socket error, which the next read,"
+                sink.ready(source, interest, Interest.FLAG_ERROR, 0, new IOException(SourceChecks.describe(source, e.fd)
+                        + ": the OS reports an error condition (EPOLLERR): a pending socket error, which the next read,"
                         + " write or finishConnect() reports, or a pipe whose reading end is closed"));
                 continue;
             }

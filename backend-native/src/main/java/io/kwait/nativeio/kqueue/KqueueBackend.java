@@ -112,6 +112,11 @@
  *     change), so one kevent() returns everything ready. Should it still come back full, kevent(0)
  *     runs again with a list twice as large before anything is reported; the findings of both
  *     merge in the descriptors (collect), so an event handed out twice is reported once.
+ *
+ * 13. Regular files and directories: kqueue accepts them (EVFILT_READ reports the bytes up to end
+ *     of file, EVFILT_WRITE is always ready), epoll refuses them. One behaviour for kwait: a raw fd
+ *     that names one is refused by register() with IllegalArgumentException, as on epoll, found
+ *     out through /dev/fd (SourceChecks.refuseFiles); channels never are files.
  */
 package io.kwait.nativeio.kqueue;
 
@@ -349,6 +354,7 @@ public final class KqueueBackend implements Backend {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
         }
+        SourceChecks.refuseFiles(source, fd); // fact 13: refused at the call, as on epoll
         Knotes e = table.atFd(fd);
         if (e != null) {
             table.forgetClosedChannels(e, this::forget); // fact 5; forgetting the last owner removes the descriptor
