@@ -2,7 +2,9 @@ package io.kwait.spi;
 
 /**
  * Receives readiness from {@link Backend#poll}. Called on the polling thread, during {@code poll},
- * once per ready source and poll (a backend merges what it learns about one source in one call).
+ * once per ready source and poll (a backend merges what it learns about one source in one call),
+ * except that READ and WRITE may come in two calls when their flags or data differ: each
+ * {@code Fired} carries its own filter's data and flags.
  */
 @FunctionalInterface
 public interface ReadySink {

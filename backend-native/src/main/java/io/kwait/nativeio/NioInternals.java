@@ -15,11 +15,11 @@ import java.nio.channels.SelectableChannel;
  *       datagram, pipe end). The JDK offers no public way to get it.</li>
  *   <li>{@code IOUtil.newFD(int)}: a {@link FileDescriptor} for an fd number, to hand the epoll fd
  *       to a JDK {@code Selector} ({@link SelectorBridge}).</li>
- *   <li>{@code DirectBuffer.address()}: the address of a direct buffer ({@link NativeBuffer}).</li>
+ *   <li>{@code DirectBuffer.address()}: the address of a direct buffer ({@link Memory}).</li>
  * </ul>
  * They are public methods of public types, so the package only needs to be <em>exported</em>
  * to kwait: {@value #ADD_EXPORTS_FLAG} on the class path, or {@code =io.kwait.nativeio} instead
- * of {@code =ALL-UNNAMED} on the module path. Without it {@link #problem()} says so and the
+ * of {@code =ALL-UNNAMED} on the module path. Without it {@link #reason()} says so and the
  * backends report themselves unavailable with that reason.
  */
 public final class NioInternals {
@@ -32,16 +32,16 @@ public final class NioInternals {
     private static final MethodHandle GET_FD_VAL;
     private static final MethodHandle NEW_FD;
     private static final MethodHandle ADDRESS;
-    private static final String PROBLEM;
+    private static final String REASON;
 
     static {
         Class<?> selChImpl = null;
         MethodHandle getFdVal = null, newFd = null, address = null;
-        String problem = null;
+        String reason = null;
         Module me = NioInternals.class.getModule();
         String flag = me.isNamed() ? "--add-exports java.base/sun.nio.ch=" + me.getName() : ADD_EXPORTS_FLAG;
         if (!Object.class.getModule().isExported("sun.nio.ch", me)) {
-            problem = "the JDK does not export sun.nio.ch to kwait, which needs it for the fd numbers of channels;"
+            reason = "the JDK does not export sun.nio.ch to kwait, which needs it for the fd numbers of channels;"
                     + " run the JVM with " + flag + " (or use -Dkwait.backend=select)";
         } else {
             try {
@@ -55,7 +55,7 @@ public final class NioInternals {
                         .asType(MethodType.methodType(long.class, Object.class));
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 selChImpl = null;
-                problem = "this JDK's sun.nio.ch lacks what kwait needs (" + e + "); the native backends support"
+                reason = "this JDK's sun.nio.ch lacks what kwait needs (" + e + "); the native backends support"
                         + " JDK 21 and later; use -Dkwait.backend=select";
             }
         }
@@ -63,16 +63,16 @@ public final class NioInternals {
         GET_FD_VAL = getFdVal;
         NEW_FD = newFd;
         ADDRESS = address;
-        PROBLEM = problem;
+        REASON = reason;
     }
 
     /** Why the internals cannot be used (naming the flag to add), or null when they can. */
-    public static String problem() {
-        return PROBLEM;
+    public static String reason() {
+        return REASON;
     }
 
     private static void check() {
-        if (PROBLEM != null) throw new IllegalStateException(PROBLEM);
+        if (REASON != null) throw new IllegalStateException(REASON);
     }
 
     /** Whether {@code channel} is one of the JDK's own channel implementations, whose fd we can read. */
@@ -85,7 +85,7 @@ public final class NioInternals {
      * (the JDK may then have closed it, or dup2'd a dead socket over it).
      *
      * @throws IllegalArgumentException the channel is not a JDK one (another SelectorProvider)
-     * @throws IllegalStateException    {@link #problem()} is not null
+     * @throws IllegalStateException    {@link #reason()} is not null
      */
     public static int fdOf(SelectableChannel channel) {
         check();

@@ -1,5 +1,6 @@
 package io.kwait.nativeio;
 
+import io.kwait.nativeio.epoll.EpollEventLayout;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +47,7 @@ class LayoutAndTimeoutTest {
 
     @Test
     void theJvmRunsWithWhatTheNativeBackendsNeed() {
-        assertNull(NativeLibC.problem(), "libc");
-        assertNull(NioInternals.problem(), "surefire passes " + NioInternals.ADD_EXPORTS_FLAG);
+        assertNull(LibCRuntime.reason(), "libc");
+        assertNull(NioInternals.reason(), "surefire passes " + NioInternals.ADD_EXPORTS_FLAG);
     }
 }

@@ -37,6 +37,12 @@
  *    then returns -1), socket errors (POLLERR/POLLHUP show up as "every interested op is ready"),
  *    or byte counts. The user's read(), write() or finishConnect() finds those out. So capabilities() is empty: no EOF_FLAG, no
  *    BYTES_AVAILABLE, no RAW_FD (NIO selects only SelectableChannels), no PROCESS_EXIT.
+ *
+ * 6. One selection reports at most what the JDK's own buffer holds (1,024 keys on Linux's epoll
+ *    selector, 256 on macOS's kqueue one), while the contract is a report for every fired event.
+ *    A selection that reported at least the smallest of those caps is followed by selectNow()
+ *    passes for as long as each brings keys not seen yet in this poll (the JDK's epoll and kqueue
+ *    hand level-triggered events out round-robin; the merge by slot of fact 4 drops repeats).
  */
 package io.kwait.select;
 
@@ -122,6 +128,8 @@ public final class SelectBackend implements Backend {
     private int[] readyOps = new int[16];
     private int readyCount;
     private final Consumer<SelectionKey> recorder = this::record;
+    /** The smallest number of keys one JDK selection may be capped at (fact 6). */
+    private static final int JDK_BATCH = 256;
 
     /**
      * Opens a select backend on a new {@link Selector}.
@@ -246,15 +254,21 @@ public final class SelectBackend implements Backend {
             readyCount = 0;
             // Also the first half of a blocking poll (fact 2): sources already ready, and
             // channels closed since the last poll, are reported without sleeping.
-            selector.selectNow(recorder);
+            int n = selector.selectNow(recorder);
             recordClosedKeys();
             if (timeoutNanos != 0 && readyCount == 0 && !wakeupPending.get()) {
                 if (timeoutNanos < 0) {
-                    selector.select(recorder);
+                    n = selector.select(recorder);
                 } else {
-                    selector.select(recorder, toMillis(timeoutNanos));
+                    n = selector.select(recorder, toMillis(timeoutNanos));
                 }
                 recordClosedKeys();
+            }
+            while (n >= JDK_BATCH) { // fact 6: the JDK's buffer may have been full
+                int before = readyCount;
+                n = selector.selectNow(recorder);
+                recordClosedKeys();
+                if (readyCount == before) break;
             }
             return report(sink);
         } finally {

@@ -485,6 +485,90 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         assertEquals(NONE, kernel.wait(List.of(r), Duration.ZERO));
     }
 
+    // ------------------------------------------------------------------ issue 9 defects
+
+    /** Issue 9, defect 2: a wait reports every ready event, however many more than one OS poll holds. */
+    @Test
+    @Timeout(120)
+    void moreReadyEventsThanAnyPollBufferAllFireInOneWait() throws Exception {
+        long limit = ((com.sun.management.UnixOperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        int open = Math.max(0, openFds());
+        int n = (int) Math.min(10_000, (limit - open - 512) / 2); // two fds a pipe; room for the backends' own
+        if (n < 5_000) abort("the open-file limit (" + limit + ") leaves room for " + n + " pipes only");
+        List<Event> events = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) events.add(Event.writable(pipe().sink()));
+        List<Fired> fired = kernel.wait(events, Duration.ZERO);
+        assertEquals(n, fired.size(), "every one of " + n + " writable pipes fires in one wait");
+        assertFiredExactly(fired, events.toArray(new Event[0]));
+    }
+
+    /** Issue 9, defect 12: each Fired carries its own filter's data and flags. */
+    @Test
+    void readAndWriteOnOneChannelEachCarryTheirOwnDataAndFlags() throws Exception {
+        SocketChannel[] pair = socketPair();
+        Event r = Event.readable(pair[1]);
+        Event w = Event.writable(pair[1]);
+        write(pair[0], 4);
+        List<Fired> f = waitUntilBoth(r, w);
+        if (kernel.capabilities().contains(Capability.BYTES_AVAILABLE)) assertEquals(4, f.get(0).data(), f.toString());
+        assertEquals(0, f.get(1).data(), "a WRITE carries no READ byte count: " + f);
+        pair[0].shutdownOutput(); // the peer stops writing; our own writing half is unaffected
+        boolean eofFlag = kernel.capabilities().contains(Capability.EOF_FLAG);
+        f = kernel.wait(List.of(r, w), null);
+        for (int i = 0; eofFlag && i < 100 && !f.get(0).isEof(); i++) f = kernel.wait(List.of(r, w), null);
+        assertFiredExactly(f, r, w);
+        if (kernel.capabilities().contains(Capability.EOF_FLAG)) assertTrue(f.get(0).isEof(), "READ sees the peer's shutdown: " + f);
+        assertFalse(f.get(1).isEof(), "WRITE is not at end because the peer stopped writing: " + f);
+        assertEquals(0, f.get(1).data(), f.toString());
+    }
+
+    private List<Fired> waitUntilBoth(Event r, Event w) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            List<Fired> f = kernel.wait(List.of(r, w), null);
+            if (f.size() == 2) return f;
+        }
+        throw new AssertionError("READ and WRITE never fired together");
+    }
+
+    /** Issue 9, defect 14 (backend part): a channel the program closed is no longer counted as held. */
+    @Test
+    void closedChannelsAreNotCountedByTheBackend() throws Exception {
+        List<Pipe> pipes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Pipe p = pipe();
+            write(p.sink(), 1);
+            pipes.add(p);
+            Event r = Event.readable(p.source());
+            assertFiredExactly(kernel.wait(List.of(r), null), r);
+        }
+        assertEquals(5, kernel.stats().backendRegistrations(), kernel.stats().toString());
+        for (Pipe p : pipes) p.source().close();
+        assertEquals(0, kernel.stats().backendRegistrations(), "closed channels still counted: " + kernel.stats());
+    }
+
+    /** Issue 9, defect 16 (backend part): a regular file's raw fd is refused at the call, naming the reason. */
+    @Test
+    void regularFileRawFdIsRefusedAtTheCall() throws Exception {
+        requires(Capability.RAW_FD);
+        Path file = Files.createTempFile("kwait-regular", ".txt");
+        try (java.nio.channels.FileChannel fc = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+            int fd = -1;
+            for (Map.Entry<Integer, String> e : fdTargets().entrySet()) {
+                if (e.getValue().equals(file.toRealPath().toString())) fd = e.getKey();
+            }
+            if (fd < 0) abort("could not find the file's fd in /proc/self/fd");
+            int num = fd;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> kernel.wait(List.of(Event.readable(num)), Duration.ZERO));
+            assertTrue(e.getMessage().contains("regular file"), e.getMessage());
+            assertFalse(e.getMessage().contains("fd " + num + " (fd " + num + ")"), "the fd is named once: " + e.getMessage());
+            assertEquals(0, kernel.stats().backendRegistrations(), kernel.stats().toString());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     /**
      * Opens a non-blocking pipe and finds its fd numbers {read, write} through /proc/self/fd (the
      * JDK does not tell them): the "pipe:[inode]" entries that appeared with it, told apart by

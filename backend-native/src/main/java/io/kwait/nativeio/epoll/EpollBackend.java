@@ -1,14 +1,15 @@
 /*
  * Facts about epoll (and the JDK around it) that shape this file. Sources: the Linux man pages
  * epoll_ctl(2), epoll_wait(2), epoll(7), pidfd_open(2), eventfd(2); fs/eventpoll.c; the JDK's
- * sun.nio.ch sources. See also native-facts.md §2, §4, §5 in the project's research notes.
+ * sun.nio.ch sources. The bookkeeping shared with the kqueue backend has its own facts at the top
+ * of DescriptorTable.java ("table fact N").
  *
  * 1. One fd per kernel object, level-triggered. Each watched fd is one epoll item whose 64-bit data
- *    is (generation << 32 | fd). Entries are kept in a table indexed by fd number. A new
+ *    is its descriptor's tag in the DescriptorTable (generation << 32 | slot; table fact 1). A new
  *    generation is taken whenever an item is ADDed, so an event still queued for an fd that was
  *    closed and whose number was reused by a new registration carries an old generation and is
  *    dropped instead of being delivered to the new owner (the Go netpoller's sequence tag).
- *    The eventfd's data is (0 << 32 | eventfd); generations start at 1.
+ *    The eventfd's data is 0, which no descriptor's tag is.
  *
  * 2. epoll watches the open file description, not the number. Closing the last fd of a file
  *    removes its item silently; a closed JDK channel therefore simply stops reporting. The core
@@ -45,6 +46,8 @@
  *    says that the next read, write or finishConnect() reports the cause. On a pipe, EPOLLERR
  *    means the reading end is closed (pipe_poll); it is reported the same way. A TCP socket that
  *    was never connected reports EPOLLOUT|EPOLLHUP, as it does to the JDK's own selector.
+ *    READ and WRITE ready together with different flags (EPOLLRDHUP is READ's only) or a byte
+ *    count (READ's only) are reported in two calls, so each Fired carries its own (Owner.report).
  *
  * 6. Bytes available: epoll has no byte count, so READ reports carry ioctl(FIONREAD): one more
  *    syscall per READ report (not per poll), about 0.2 us here, which is what separates epoll from
@@ -71,11 +74,12 @@
  *    to the Selector rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and clamped to
  *    Integer.MAX_VALUE ms; epoll_wait retries EINTR with the remaining time recomputed.
  *
- * 9. Wakeup is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) in the epoll set. A flag set by CAS makes
- *    repeated wakeups before the poll returns cost one write; the poll drains the eventfd and
- *    only then clears the flag (a wakeup in between finds the flag still set, and the core reads
- *    its inbox after the poll returns, so nothing is lost). The write happens under a lock that
- *    close() also takes, so a late wakeup never writes to a closed, possibly reused, fd number.
+ * 9. Wakeup is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) in the epoll set (EventfdWaker). A flag set
+ *    by CAS makes repeated wakeups before the poll returns cost one write; the poll drains the
+ *    eventfd and only then clears the flag (a wakeup in between finds the flag still set, and the
+ *    core reads its inbox after the poll returns, so nothing is lost). The write happens under a
+ *    lock that close() also takes, so a late wakeup never writes to a closed, possibly reused, fd
+ *    number (Waker).
  *
  * 10. Process exit: pidfd_open(pid, 0) (syscall 434, Linux 5.3) gives an fd that becomes readable
  *     when the process exits (is a zombie), for any process we may see, child or not: no thread
@@ -93,17 +97,27 @@
  *
  * 11. Close releases the epoll fd (and with it every item of the caller's fds), the eventfd,
  *     every pidfd and the bridge's Selector. Channels and raw fds stay the caller's.
+ *
+ * 12. Every ready event in one poll (the contract is one report per fired event, not per buffer).
+ *     The event buffer is sized from the registrations before each poll: the kernel cannot have
+ *     more ready items than our descriptors plus the eventfd, so one epoll_wait returns them all.
+ *     Items the table no longer knows (fact 2: a file alive in another fd) can still fill it; a
+ *     full buffer is therefore followed by another epoll_wait(0) in a buffer twice as large, and
+ *     since epoll hands level-triggered items out round-robin, a descriptor already reported in
+ *     this poll is skipped the second time.
  */
 package io.kwait.nativeio.epoll;
 
-import io.kwait.nativeio.NativeSources;
-import io.kwait.nativeio.EpollEventLayout;
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.Descriptor;
+import io.kwait.nativeio.DescriptorTable;
+import io.kwait.nativeio.SourceChecks;
+import io.kwait.nativeio.Owner;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.PollTimeouts;
 import io.kwait.nativeio.SelectorBridge;
+import io.kwait.nativeio.Waker;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
@@ -117,26 +131,23 @@ import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.ServerSocketChannel;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
-import static io.kwait.nativeio.Linux.EBADF;
-import static io.kwait.nativeio.Linux.EEXIST;
-import static io.kwait.nativeio.Linux.EINTR;
-import static io.kwait.nativeio.Linux.ENOENT;
-import static io.kwait.nativeio.Linux.EPOLLERR;
-import static io.kwait.nativeio.Linux.EPOLLHUP;
-import static io.kwait.nativeio.Linux.EPOLLIN;
-import static io.kwait.nativeio.Linux.EPOLLOUT;
-import static io.kwait.nativeio.Linux.EPOLLRDHUP;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_ADD;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_DEL;
-import static io.kwait.nativeio.Linux.EPOLL_CTL_MOD;
+import static io.kwait.nativeio.epoll.Linux.EBADF;
+import static io.kwait.nativeio.epoll.Linux.EEXIST;
+import static io.kwait.nativeio.epoll.Linux.EINTR;
+import static io.kwait.nativeio.epoll.Linux.ENOENT;
+import static io.kwait.nativeio.epoll.Linux.EPOLLERR;
+import static io.kwait.nativeio.epoll.Linux.EPOLLHUP;
+import static io.kwait.nativeio.epoll.Linux.EPOLLIN;
+import static io.kwait.nativeio.epoll.Linux.EPOLLOUT;
+import static io.kwait.nativeio.epoll.Linux.EPOLLRDHUP;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_ADD;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_DEL;
+import static io.kwait.nativeio.epoll.Linux.EPOLL_CTL_MOD;
 
 /**
  * The Linux kwait backend: {@code epoll} through JNR, with a pidfd per watched process and an
@@ -166,39 +177,31 @@ public final class EpollBackend implements Backend {
     public static final String BYTES_PROPERTY = "kwait.epoll.bytes";
 
     private static final int INITIAL_EVENTS = 64;
-    private static final int MAX_EVENTS = 4096;
 
     /** Why pidfds cannot work in this JVM (ENOSYS, EPERM, EINVAL seen once), or null. */
-    private static volatile String pidfdUnavailable;
+    private static volatile String pidfdReason;
     private static volatile boolean pidfdProbed;
 
     private final LibC libc;
     private final EpollEventLayout layout = EpollEventLayout.current();
     private final int epfd;
-    private final int eventfd;
-    private final long wakeTag;
+    private final Waker waker;
     private final SelectorBridge bridge;
     private final String pidfdDisabled;
     private final boolean countBytes;
     private final Set<Capability> capabilities;
 
-    private NativeBuffer events;
+    private Memory events;
     private int capacity;
-    private final NativeBuffer ctlEvent = new NativeBuffer(16);
-    /** 8 bytes for the poll thread: eventfd drain, FIONREAD result. */
-    private final NativeBuffer scratch = new NativeBuffer(8);
-    /** The value 1, written by wakeup() from any thread; never changed. */
-    private final NativeBuffer one = new NativeBuffer(8);
+    /** Counts polls; a descriptor reported by this poll carries it (fact 12). */
+    private int pollSeq;
+    private final Memory ctlEvent = new Memory(16);
+    /** 8 bytes for the poll thread: the FIONREAD result. */
+    private final Memory scratch = new Memory(8);
 
-    /** Entries by fd number; an entry is one epoll item (or none, while its interest is 0). */
-    private Entry[] entries = new Entry[64];
-    private int registrations;
-    private int nextGeneration = 1;
-    /** Process sources whose pidfd_open said ESRCH: reported by the next poll. */
-    private final ArrayList<Registration> pendingExits = new ArrayList<>();
+    /** Descriptors by fd number (pidfds included) and tag; each is one epoll item (or none, while its interest is 0). */
+    private final DescriptorTable<Item> table = new DescriptorTable<>(NAME);
 
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final Object wakeLock = new Object();
     private volatile boolean closed;
 
     /**
@@ -208,44 +211,35 @@ public final class EpollBackend implements Backend {
      * @throws IllegalStateException JNR or the JDK internals are missing ({@link EpollBackendProvider#availability()})
      */
     public EpollBackend() throws IOException {
-        String problem = EpollBackendProvider.probeProblem();
-        if (problem != null) throw new IllegalStateException("the epoll backend is not available here: " + problem);
-        this.libc = NativeLibC.libc();
+        String reason = EpollBackendProvider.reason();
+        if (reason != null) throw new IllegalStateException("the epoll backend is not available here: " + reason);
+        this.libc = LibCRuntime.libc();
         this.pidfdDisabled = "false".equalsIgnoreCase(System.getProperty(PIDFD_PROPERTY))
                 ? "pidfds are disabled by -D" + PIDFD_PROPERTY + "=false; process exit is watched by the core's relay"
                 : null;
         this.countBytes = !"false".equalsIgnoreCase(System.getProperty(BYTES_PROPERTY));
         if (!pidfdProbed) probePidfd(libc);
         EnumSet<Capability> caps = EnumSet.of(Capability.RAW_FD, Capability.EOF_FLAG);
-        if (pidfdUnavailable == null) caps.add(Capability.PROCESS_EXIT);
+        if (pidfdReason == null) caps.add(Capability.PROCESS_EXIT);
         if (countBytes) caps.add(Capability.BYTES_AVAILABLE);
         this.capabilities = Collections.unmodifiableSet(caps);
         int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
-        if (ep < 0) throw new IOException("epoll_create1 failed: " + NativeLibC.describe(NativeLibC.errno()));
-        int efd = -1;
-        SelectorBridge b = null;
+        if (ep < 0) throw new IOException("epoll_create1 failed: " + LibCRuntime.describe(LibCRuntime.errno()));
+        Waker w = null;
+        SelectorBridge b;
         try {
-            efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
-            if (efd < 0) throw new IOException("eventfd failed: " + NativeLibC.describe(NativeLibC.errno()));
-            long tag = efd & 0xFFFF_FFFFL; // generation 0: never used by an entry
-            ctlEvent.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, EPOLLIN);
-            ctlEvent.bytes.putLong(layout.dataOffset(), tag);
-            if (libc.epoll_ctl(ep, EPOLL_CTL_ADD, efd, ctlEvent.address) < 0) {
-                throw new IOException("adding the wakeup eventfd to epoll failed: " + NativeLibC.describe(NativeLibC.errno()));
-            }
+            w = new EventfdWaker(libc, ep, layout);
             b = new SelectorBridge(ep);
-            this.wakeTag = tag;
         } catch (IOException | RuntimeException e) {
-            if (efd >= 0) libc.close(efd);
+            if (w != null) w.close();
             libc.close(ep);
             throw e;
         }
         this.epfd = ep;
-        this.eventfd = efd;
+        this.waker = w;
         this.bridge = b;
         this.capacity = INITIAL_EVENTS;
-        this.events = new NativeBuffer(capacity * layout.size());
-        one.bytes.putLong(0, 1L);
+        this.events = new Memory(capacity * layout.size());
     }
 
     @Override
@@ -270,14 +264,14 @@ public final class EpollBackend implements Backend {
         if (fd >= 0) {
             libc.close((int) fd);
         } else {
-            int err = NativeLibC.errno();
-            if (err == Linux.ENOSYS || err == Linux.EPERM || err == Linux.EINVAL) pidfdUnavailable = pidfdUnusable(err);
+            int err = LibCRuntime.errno();
+            if (err == Linux.ENOSYS || err == Linux.EPERM || err == Linux.EINVAL) pidfdReason = pidfdReasonFor(err);
         }
         pidfdProbed = true;
     }
 
-    private static String pidfdUnusable(int err) {
-        return "pidfd_open is not usable here (" + NativeLibC.describe(err) + "; it needs Linux 5.3+ and no seccomp"
+    private static String pidfdReasonFor(int err) {
+        return "pidfd_open is not usable here (" + LibCRuntime.describe(err) + "; it needs Linux 5.3+ and no seccomp"
                 + " filter refusing it); process exit is watched by the core's relay instead";
     }
 
@@ -287,33 +281,32 @@ public final class EpollBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        NativeSources.checkInterest(source, interest);
-        Registration reg = registrationOf(source);
-        if (reg != null) {
-            if (reg.interest == interest) return; // no syscall for no change
-            if (reg.pendingExit) {
-                reg.interest = interest;
+        SourceChecks.checkInterest(source, interest);
+        Owner owner = table.ownerOf(source);
+        if (owner != null) {
+            if (owner.interest() == interest) return; // no syscall for no change
+            if (owner.isPendingExit()) {
+                owner.setInterest(interest);
                 return;
             }
-            if (reg.entry == null) {
+            if (owner.descriptor() == null) {
                 // Orphaned (fact 3: its number now belongs to one of our pidfds): start over.
-                forget(reg);
+                forget(owner);
                 register(source, interest);
                 return;
             }
-            SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
+            if (owner.isClosedChannel()) {
                 // Its item went with the fd; an ADD now could land on whatever file reuses the number.
-                forget(reg);
+                forget(owner);
                 throw new ClosedChannelException();
             }
-            int old = reg.interest;
-            reg.interest = interest;
+            int old = owner.interest();
+            owner.setInterest(interest);
             try {
-                sync(reg.entry);
+                sync((Item) owner.descriptor());
             } catch (IOException | RuntimeException e) {
-                reg.interest = old;
-                if (e instanceof ClosedChannelException) forget(reg);
+                owner.setInterest(old);
+                if (e instanceof ClosedChannelException) forget(owner);
                 throw e;
             }
             return;
@@ -322,58 +315,51 @@ public final class EpollBackend implements Backend {
         else registerFd(source, interest);
     }
 
-    private Registration registrationOf(Source source) {
-        Object state = source.backendState();
-        if (state == null) return null;
-        if (!(state instanceof Registration reg) || reg.backend != this) {
-            throw new IllegalStateException(source + " carries state of another backend (" + state
-                    + "); the core must use one Source per object and kernel");
-        }
-        return reg;
-    }
-
     private void registerFd(Source source, int interest) throws IOException {
-        int fd = NativeSources.fdToWatch(source, interest);
-        if (fd == epfd || fd == eventfd) {
+        int fd = SourceChecks.fdToWatch(source, interest);
+        if (fd == epfd || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this epoll backend's own "
                     + (fd == epfd ? "epoll fd" : "wakeup eventfd") + "; it cannot be waited on");
         }
-        Entry e = entryAt(fd);
+        Item e = table.atFd(fd);
         if (e != null && e.process) {
             throw new IllegalArgumentException("fd " + fd + " is the pidfd kwait opened to watch process "
-                    + e.owners[0].source.pid() + ", not a file of the caller; was the fd closed while still waited on?");
+                    + e.owner(0).source().pid() + ", not a file of the caller; was the fd closed while still waited on?");
         }
         if (e != null) {
-            forgetClosedChannels(e); // fact 3; forgetting the last owner removes the entry
-            e = entryAt(fd);
+            table.forgetClosedChannels(e, this::forget); // fact 3; forgetting the last owner removes the descriptor
+            e = table.atFd(fd);
         }
-        Registration reg = new Registration(this, source, interest);
         if (e == null) {
-            e = new Entry(fd, false);
+            e = new Item(fd, false);
             e.noByteCount = source.channel() instanceof ServerSocketChannel;
-            e.attach(reg);
-            sync(e); // nothing to undo on failure: the entry is not in the table yet
-            putEntry(e);
+            table.add(e);
+            Owner owner = table.attach(source, interest, e);
+            try {
+                sync(e);
+            } catch (IOException | RuntimeException ex) {
+                table.release(owner);
+                table.remove(e);
+                throw ex;
+            }
         } else {
-            e.attach(reg);
+            Owner owner = table.attach(source, interest, e);
             try {
                 if (e.events == 0) sync(e);
                 else verifyAndSync(e);
             } catch (IOException | RuntimeException ex) {
-                e.detach(reg);
-                if (e.ownerCount == 0) {
+                table.release(owner);
+                if (e.ownerCount() == 0) {
                     if (e.events != 0) ctlDelQuietly(e);
-                    removeEntry(e);
+                    table.remove(e);
                 }
                 throw ex;
             }
         }
-        source.setBackendState(reg);
-        registrations++;
     }
 
     /** Fact 3: MOD tells whether the number still names the file our item is for; ENOENT: re-ADD. */
-    private void verifyAndSync(Entry e) throws IOException {
+    private void verifyAndSync(Item e) throws IOException {
         int mask = e.mask();
         if (mask == 0) {
             ctlDelQuietly(e);
@@ -384,68 +370,48 @@ public final class EpollBackend implements Backend {
             e.events = mask;
             return;
         }
-        int err = NativeLibC.errno();
+        int err = LibCRuntime.errno();
         if (err != ENOENT) throw ctlFailure("MOD", e, err);
         e.events = 0; // no item for what the number names now: sync ADDs one, under a new generation
         sync(e);
     }
 
-    /** Forgets owners of {@code e} whose channel was closed (their item went with their fd). */
-    private void forgetClosedChannels(Entry e) {
-        for (int i = e.ownerCount - 1; i >= 0; i--) {
-            Registration r = e.owners[i];
-            SelectableChannel ch = r.source.channel();
-            if (ch != null && !ch.isOpen()) forget(r);
-        }
-    }
-
     private void registerProcess(Source source, int interest) throws IOException {
-        String off = pidfdDisabled != null ? pidfdDisabled : pidfdUnavailable;
+        String off = pidfdDisabled != null ? pidfdDisabled : pidfdReason;
         if (off != null) throw new IOException(off);
         long pid = source.pid();
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
         long rc = libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
-        Registration reg = new Registration(this, source, interest);
         if (rc < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             switch (err) {
                 case Linux.ESRCH -> {
-                    // Gone already (exited and reaped): the next poll reports it.
-                    reg.pendingExit = true;
-                    pendingExits.add(reg);
-                    source.setBackendState(reg);
-                    registrations++;
+                    // Gone already (exited and reaped): the next poll reports it (table fact 4).
+                    table.addPendingExit(source, interest);
                     return;
                 }
                 case Linux.ENOSYS, Linux.EPERM, Linux.EINVAL -> {
-                    String why = pidfdUnusable(err);
-                    pidfdUnavailable = why; // later registers fail fast, and later backends lack the capability
+                    String why = pidfdReasonFor(err);
+                    pidfdReason = why; // later registers fail fast, and later backends lack the capability
                     throw new IOException(why);
                 }
-                default -> throw new IOException("pidfd_open(" + pid + ") failed: " + NativeLibC.describe(err));
+                default -> throw new IOException("pidfd_open(" + pid + ") failed: " + LibCRuntime.describe(err));
             }
         }
         int pidfd = (int) rc;
-        Entry stale = entryAt(pidfd);
-        if (stale != null) orphan(stale); // fact 3: a raw fd the caller closed; its number is our pidfd now
-        Entry e = new Entry(pidfd, true);
-        e.attach(reg);
+        Item stale = table.atFd(pidfd);
+        if (stale != null) table.orphan(stale); // fact 3: a raw fd the caller closed; its number is our pidfd now
+        Item e = new Item(pidfd, true);
+        table.add(e);
+        Owner owner = table.attach(source, interest, e);
         try {
             sync(e);
         } catch (IOException | RuntimeException ex) {
+            table.release(owner);
+            table.remove(e);
             libc.close(pidfd);
             throw ex;
         }
-        putEntry(e);
-        source.setBackendState(reg);
-        registrations++;
-    }
-
-    /** Detaches every owner of a stale entry whose number we now use; they re-register on their next change. */
-    private void orphan(Entry e) {
-        for (int i = 0; i < e.ownerCount; i++) e.owners[i].entry = null;
-        e.ownerCount = 0;
-        removeEntry(e);
     }
 
     // ================================================================ deregister
@@ -453,29 +419,20 @@ public final class EpollBackend implements Backend {
     @Override
     public void deregister(Source source) {
         if (source == null || closed) return;
-        Object state = source.backendState();
-        if (!(state instanceof Registration reg) || reg.backend != this) return;
-        forget(reg);
+        Owner owner = table.ownerOrNull(source);
+        if (owner != null) forget(owner);
     }
 
-    /** Drops every trace of a registration, and its epoll item or pidfd when it was the last owner. */
-    private void forget(Registration reg) {
-        if (reg.source.backendState() == reg) reg.source.setBackendState(null);
-        registrations--;
-        if (reg.pendingExit) {
-            pendingExits.remove(reg);
-            reg.pendingExit = false;
-            return;
-        }
-        Entry e = reg.entry;
+    /** Drops every trace of an owner, and its epoll item or pidfd when it was the last owner. */
+    private void forget(Owner owner) {
+        Item e = table.release(owner);
         if (e == null) return;
-        e.detach(reg);
         if (e.process) {
-            removeEntry(e);
+            table.remove(e);
             libc.close(e.fd); // removes its epoll item too: the pidfd was only ever ours
-        } else if (e.ownerCount == 0) {
+        } else if (e.ownerCount() == 0) {
             if (e.events != 0) ctlDelQuietly(e);
-            removeEntry(e);
+            table.remove(e);
         } else {
             try {
                 sync(e);
@@ -488,7 +445,7 @@ public final class EpollBackend implements Backend {
     // ================================================================ epoll_ctl
 
     /** Brings the kernel's item for {@code e} in line with its owners' interest; no syscall if it is. */
-    private void sync(Entry e) throws IOException {
+    private void sync(Item e) throws IOException {
         int mask = e.mask();
         if (mask == e.events) return;
         if (mask == 0) { // fact 4
@@ -497,15 +454,15 @@ public final class EpollBackend implements Backend {
             return;
         }
         int op = e.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-        if (op == EPOLL_CTL_ADD) e.tag = newTag(e.fd); // fact 1: a new generation for every item added
+        if (op == EPOLL_CTL_ADD) table.retag(e); // fact 1: a new generation for every item added
         if (ctl(op, e, mask) < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             if (op == EPOLL_CTL_ADD && err == EEXIST) {
-                if (ctl(EPOLL_CTL_MOD, e, mask) < 0) throw ctlFailure("MOD", e, NativeLibC.errno());
+                if (ctl(EPOLL_CTL_MOD, e, mask) < 0) throw ctlFailure("MOD", e, LibCRuntime.errno());
             } else if (op == EPOLL_CTL_MOD && err == ENOENT) {
                 // The item went with its file (closed, number reused): add it for what the number names now.
-                e.tag = newTag(e.fd);
-                if (ctl(EPOLL_CTL_ADD, e, mask) < 0) throw ctlFailure("ADD", e, NativeLibC.errno());
+                table.retag(e);
+                if (ctl(EPOLL_CTL_ADD, e, mask) < 0) throw ctlFailure("ADD", e, LibCRuntime.errno());
             } else {
                 throw ctlFailure(op == EPOLL_CTL_ADD ? "ADD" : "MOD", e, err);
             }
@@ -513,38 +470,36 @@ public final class EpollBackend implements Backend {
         e.events = mask;
     }
 
-    private int ctl(int op, Entry e, int mask) {
+    private int ctl(int op, Item e, int mask) {
         ctlEvent.bytes.putInt(EpollEventLayout.EVENTS_OFFSET, mask);
-        ctlEvent.bytes.putLong(layout.dataOffset(), e.tag);
+        ctlEvent.bytes.putLong(layout.dataOffset(), e.tag());
         return libc.epoll_ctl(epfd, op, e.fd, ctlEvent.address);
     }
 
     /** EPOLL_CTL_DEL, ignoring ENOENT and EBADF: the fd may be closed already, taking its item along. */
-    private void ctlDelQuietly(Entry e) {
+    private void ctlDelQuietly(Item e) {
         libc.epoll_ctl(epfd, EPOLL_CTL_DEL, e.fd, ctlEvent.address);
     }
 
-    private IOException ctlFailure(String op, Entry e, int err) {
-        Registration first = e.ownerCount > 0 ? e.owners[e.ownerCount - 1] : null;
-        String what = first == null ? "fd " + e.fd : first.source + " (fd " + e.fd + ")";
+    private IOException ctlFailure(String op, Item e, int err) {
+        Owner first = e.ownerCount() > 0 ? e.owner(e.ownerCount() - 1) : null;
+        String what = first == null ? "fd " + e.fd : SourceChecks.describe(first.source(), e.fd);
         switch (err) {
-            case Linux.EPERM -> throw new IllegalArgumentException(what + " cannot be watched: epoll refuses regular files"
-                    + " and directories (EPERM), which are always ready for reading and writing; read or write them"
-                    + " directly, or wait on a pipe, socket or other pollable fd");
+            case Linux.EPERM -> throw SourceChecks.alwaysReady(what, "epoll refuses them: EPERM");
             case EBADF -> {
-                if (first != null && first.source.channel() != null) {
+                if (first != null && first.source().channel() != null) {
                     ClosedChannelException c = new ClosedChannelException();
-                    c.initCause(new IOException("epoll_ctl(" + op + ") on fd " + e.fd + ": " + NativeLibC.describe(err)));
+                    c.initCause(new IOException("epoll_ctl(" + op + ") on fd " + e.fd + ": " + LibCRuntime.describe(err)));
                     return c;
                 }
                 return new IOException(what + " is not an open file descriptor (EBADF); it was closed, or never opened");
             }
             case Linux.ENOMEM, Linux.ENOSPC -> {
-                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + NativeLibC.describe(err)
+                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + LibCRuntime.describe(err)
                         + "; the per-user epoll watch limit (/proc/sys/fs/epoll/max_user_watches) or memory is exhausted");
             }
             default -> {
-                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + NativeLibC.describe(err));
+                return new IOException("epoll_ctl(" + op + ") for " + what + " failed: " + LibCRuntime.describe(err));
             }
         }
     }
@@ -555,18 +510,25 @@ public final class EpollBackend implements Backend {
     public int poll(long timeoutNanos, ReadySink sink) throws IOException {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
+        if (capacity <= table.size()) growEvents(table.size() + 1); // fact 12: room for every item
         int n = epollWait(0);
-        if (n == 0 && timeoutNanos != 0 && !hasPendingExitToReport() && !wakePending.get()) {
+        if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending()) {
             bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
             n = epollWait(0);
         }
+        pollSeq++;
         int reported = report(n, sink);
-        if (n == capacity && capacity < MAX_EVENTS) {
-            // More may be ready than fit; level-triggered, they come with the next poll, in a bigger buffer.
-            capacity = Math.min(MAX_EVENTS, capacity * 2);
-            events = new NativeBuffer(capacity * layout.size());
+        while (n == capacity) { // fact 12: items we do not know filled it; look again, in a bigger buffer
+            growEvents(capacity * 2);
+            n = epollWait(0);
+            reported += report(n, sink);
         }
         return reported;
+    }
+
+    private void growEvents(int atLeast) {
+        capacity = Math.max(atLeast, capacity * 2);
+        events = new Memory(capacity * layout.size());
     }
 
     private int epollWait(int timeoutMillis) throws IOException {
@@ -575,40 +537,36 @@ public final class EpollBackend implements Backend {
         while (true) {
             int n = libc.epoll_wait(epfd, events.address, capacity, timeout);
             if (n >= 0) return n;
-            int err = NativeLibC.errno();
-            if (err != EINTR) throw new IOException("epoll_wait failed: " + NativeLibC.describe(err));
+            int err = LibCRuntime.errno();
+            if (err != EINTR) throw new IOException("epoll_wait failed: " + LibCRuntime.describe(err));
             timeout = PollTimeouts.remainingMillis(timeoutMillis, start, System.nanoTime());
         }
     }
 
-    private boolean hasPendingExitToReport() {
-        for (int i = 0; i < pendingExits.size(); i++) {
-            if ((pendingExits.get(i).interest & Interest.EXIT) != 0) return true;
-        }
-        return false;
-    }
-
     private int report(int n, ReadySink sink) {
         int reported = 0;
-        if (!pendingExits.isEmpty()) reported += reportPendingExits(sink);
+        if (table.hasPendingExits()) reported += reportPendingExits(sink);
         int size = layout.size();
         int dataOffset = layout.dataOffset();
         for (int i = 0; i < n; i++) {
             int base = i * size;
             int ev = events.bytes.getInt(base + EpollEventLayout.EVENTS_OFFSET);
             long data = events.bytes.getLong(base + dataOffset);
-            if (data == wakeTag) {
-                drainWakeup();
+            if (data == EventfdWaker.TAG) {
+                waker.drain(); // fact 9: drain first, then clear the flag
+                waker.clear();
                 continue;
             }
-            Entry e = entryAt((int) data);
-            if (e == null || e.tag != data) continue; // fact 1: stale, for an fd forgotten or re-added since
+            Item e = table.atTag(data);
+            if (e == null) continue; // fact 1: stale, for an fd forgotten or re-added since
+            if (e.reportedIn == pollSeq) continue; // fact 12: handed out again in a later round
+            e.reportedIn = pollSeq;
             if (e.process) {
-                Registration reg = e.owners[0];
-                forget(reg); // reported once; closes the pidfd
-                if ((reg.interest & Interest.EXIT) != 0) {
+                Owner owner = e.owner(0);
+                forget(owner); // reported once; closes the pidfd
+                if ((owner.interest() & Interest.EXIT) != 0) {
                     reported++;
-                    sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+                    sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
                 }
             } else {
                 reported += reportFd(e, ev, sink);
@@ -619,54 +577,48 @@ public final class EpollBackend implements Backend {
 
     private int reportPendingExits(ReadySink sink) {
         int reported = 0;
-        for (Registration reg : new ArrayList<>(pendingExits)) {
-            if ((reg.interest & Interest.EXIT) == 0 || !reg.pendingExit) continue;
-            forget(reg);
+        for (Owner owner : table.pendingExitsToReport()) {
+            if (!owner.isPendingExit()) continue; // forgotten by the sink meanwhile
+            forget(owner);
             reported++;
-            sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+            sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
         }
         return reported;
     }
 
-    private int reportFd(Entry e, int ev, ReadySink sink) {
+    private int reportFd(Item e, int ev, ReadySink sink) {
         int reported = 0;
         long bytes = -1;
-        // The sink may register and deregister meanwhile; with one owner (the common case) no copy is made.
-        Registration only = e.ownerCount == 1 ? e.owners[0] : null;
-        Registration[] owners = only != null ? null : Arrays.copyOf(e.owners, e.ownerCount);
-        int count = only != null ? 1 : owners.length;
-        for (int k = 0; k < count; k++) {
-            Registration reg = only != null ? only : owners[k];
-            if (reg.entry != e) continue;
-            Source source = reg.source;
-            SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
-                forget(reg);
+        for (Owner owner : e.snapshot()) { // the sink may register and deregister meanwhile
+            if (owner.descriptor() != e) continue;
+            Source source = owner.source();
+            if (owner.isClosedChannel()) {
+                forget(owner);
                 reported++;
                 sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
                 continue;
             }
-            int interest = reg.interest;
+            int interest = owner.interest();
             if (interest == 0) continue;
             if ((ev & EPOLLERR) != 0) {
                 reported++;
-                sink.ready(source, interest, ReadyFlags.ERROR, 0, new IOException("fd " + e.fd + " (" + source
-                        + "): the OS reports an error condition (EPOLLERR): a pending socket error, which the next read,"
+                sink.ready(source, interest, ReadyFlags.ERROR, 0, new IOException(SourceChecks.describe(source, e.fd)
+                        + ": the OS reports an error condition (EPOLLERR): a pending socket error, which the next read,"
                         + " write or finishConnect() reports, or a pipe whose reading end is closed"));
                 continue;
             }
             int ready = 0;
-            int flags = 0;
+            int readFlags = 0, writeFlags = 0;
             if ((ev & EPOLLIN) != 0) ready |= Interest.READ;
             if ((ev & EPOLLOUT) != 0) ready |= Interest.WRITE;
             if ((ev & EPOLLHUP) != 0) {
                 ready |= Interest.READ | Interest.WRITE;
-                flags = ReadyFlags.EOF;
+                readFlags = writeFlags = ReadyFlags.EOF;
             }
             ready &= interest;
             if ((ev & EPOLLRDHUP) != 0 && (interest & Interest.READ) != 0) {
                 ready |= Interest.READ;
-                flags = ReadyFlags.EOF;
+                readFlags = ReadyFlags.EOF; // the peer stopped writing; our writing half is fine
             }
             if (ready == 0) continue;
             long data = 0;
@@ -674,72 +626,49 @@ public final class EpollBackend implements Backend {
                 if (bytes < 0) bytes = bytesAvailable(e);
                 data = bytes;
             }
-            reported++;
-            sink.ready(source, ready, flags, data, null);
+            reported += owner.report(sink, ready, readFlags, writeFlags, data); // fact 5: each filter its own data and flags
         }
         return reported;
     }
 
     /** Fact 6: ioctl(FIONREAD); an fd that cannot answer is marked and not asked again. */
-    private long bytesAvailable(Entry e) {
+    private long bytesAvailable(Item e) {
         if (libc.ioctlFixedArity(e.fd, Linux.FIONREAD, scratch.address) < 0) {
-            int err = NativeLibC.errno();
+            int err = LibCRuntime.errno();
             if (err == Linux.EINVAL || err == Linux.ENOTTY) e.noByteCount = true;
             return 0;
         }
         return Math.max(0, scratch.bytes.getInt(0));
     }
 
-    /** Fact 9: drain first, then clear the flag. */
-    private void drainWakeup() {
-        libc.read(eventfd, scratch.address, 8); // EAGAIN if already empty: fine
-        wakePending.set(false);
-    }
-
     // ================================================================ wakeup, lifecycle
 
     @Override
     public void wakeup() {
-        if (closed || !wakePending.compareAndSet(false, true)) return;
-        synchronized (wakeLock) {
-            if (!closed) libc.write(eventfd, one.address, 8);
-        }
+        waker.wake();
     }
 
     @Override
     public int registrationCount() {
-        return closed ? 0 : registrations;
+        return closed ? 0 : table.count(this::forget); // table fact 3: closed channels are not held
     }
 
     @Override
     public void close() {
         if (closed) return;
-        synchronized (wakeLock) {
-            closed = true;
-        }
+        closed = true;
+        waker.close();
         IOException failure = null;
         try {
             bridge.close();
         } catch (IOException e) {
             failure = e;
         }
-        for (Entry e : entries) {
-            if (e == null) continue;
-            for (int i = 0; i < e.ownerCount; i++) {
-                Registration r = e.owners[i];
-                r.entry = null;
-                if (r.source.backendState() == r) r.source.setBackendState(null);
-            }
+        for (Item e : table.descriptors()) {
             if (e.process) libc.close(e.fd);
         }
-        for (Registration r : pendingExits) {
-            if (r.source.backendState() == r) r.source.setBackendState(null);
-        }
-        pendingExits.clear();
-        entries = new Entry[0];
-        registrations = 0;
+        table.clear();
         libc.close(epfd);
-        libc.close(eventfd);
         if (failure != null) throw new UncheckedIOException("closing the epoll backend's selector failed", failure);
     }
 
@@ -749,29 +678,10 @@ public final class EpollBackend implements Backend {
 
     @Override
     public String toString() {
-        return "EpollBackend[" + (closed ? "closed" : "epfd " + epfd + ", " + registrations + " registered") + "]";
+        return "EpollBackend[" + (closed ? "closed" : "epfd " + epfd + ", " + table.size() + " registered") + "]";
     }
 
     // ================================================================ bookkeeping
-
-    private long newTag(int fd) {
-        int gen = nextGeneration++;
-        if (nextGeneration == 0) nextGeneration = 1; // 0 is the eventfd's
-        return ((long) gen << 32) | (fd & 0xFFFF_FFFFL);
-    }
-
-    private Entry entryAt(int fd) {
-        return fd >= 0 && fd < entries.length ? entries[fd] : null;
-    }
-
-    private void putEntry(Entry e) {
-        if (e.fd >= entries.length) entries = Arrays.copyOf(entries, Math.max(e.fd + 1, entries.length * 2));
-        entries[e.fd] = e;
-    }
-
-    private void removeEntry(Entry e) {
-        if (entryAt(e.fd) == e) entries[e.fd] = null;
-    }
 
     /** epoll mask for kwait interest. */
     static int epollMask(int interest) {
@@ -782,63 +692,19 @@ public final class EpollBackend implements Backend {
         return mask;
     }
 
-    /** One epoll item: an fd number, the generation it was added under, and the sources watching it. */
-    private static final class Entry {
-        final int fd;
-        final boolean process;
-        long tag;
+    /** One epoll item: an fd number (a pidfd for a process) and the mask the kernel holds for it. */
+    private static final class Item extends Descriptor {
         /** The mask the kernel holds; 0 when there is no item (interest 0, fact 4). */
         int events;
-        boolean noByteCount;
-        Registration[] owners = new Registration[1];
-        int ownerCount;
+        /** The poll that last reported this item (fact 12). */
+        int reportedIn;
 
-        Entry(int fd, boolean process) {
-            this.fd = fd;
-            this.process = process;
+        Item(int fd, boolean process) {
+            super(fd, -1, process);
         }
 
         int mask() {
-            int interest = 0;
-            for (int i = 0; i < ownerCount; i++) interest |= owners[i].interest;
-            return epollMask(interest);
-        }
-
-        void attach(Registration r) {
-            if (ownerCount == owners.length) owners = Arrays.copyOf(owners, ownerCount * 2);
-            owners[ownerCount++] = r;
-            r.entry = this;
-        }
-
-        void detach(Registration r) {
-            for (int i = 0; i < ownerCount; i++) {
-                if (owners[i] == r) {
-                    owners[i] = owners[--ownerCount];
-                    owners[ownerCount] = null;
-                    break;
-                }
-            }
-            if (r.entry == this) r.entry = null;
-        }
-    }
-
-    /** What a source's {@link Source#backendState()} holds: its interest and its entry. */
-    private static final class Registration {
-        final EpollBackend backend;
-        final Source source;
-        int interest;
-        Entry entry;
-        boolean pendingExit;
-
-        Registration(EpollBackend backend, Source source, int interest) {
-            this.backend = backend;
-            this.source = source;
-            this.interest = interest;
-        }
-
-        @Override
-        public String toString() {
-            return "epoll registration of " + source + " for " + Interest.toString(interest);
+            return epollMask(interest());
         }
     }
 }

@@ -1,8 +1,7 @@
 package io.kwait.nativeio.epoll;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Availability;
 import io.kwait.spi.Backend;
@@ -34,7 +33,7 @@ import java.util.Locale;
  */
 public final class EpollBackendProvider implements BackendProvider {
 
-    private static volatile String problem;
+    private static volatile String reason;
     private static volatile boolean probed;
 
     /** Public no-argument constructor, as {@link java.util.ServiceLoader} needs on the class path. */
@@ -57,7 +56,7 @@ public final class EpollBackendProvider implements BackendProvider {
 
     @Override
     public Availability availability() {
-        String p = probeProblem();
+        String p = reason();
         return p == null ? Availability.yes() : Availability.no(p);
     }
 
@@ -67,12 +66,12 @@ public final class EpollBackendProvider implements BackendProvider {
     }
 
     /** Why the epoll backend cannot run here, or null; probed once (a race probes twice, with one answer). */
-    static String probeProblem() {
+    static String reason() {
         if (!probed) {
-            problem = probe();
+            reason = probe();
             probed = true;
         }
-        return problem;
+        return reason;
     }
 
     private static String probe() {
@@ -86,20 +85,20 @@ public final class EpollBackendProvider implements BackendProvider {
                 return "kwait's Linux constants are not verified for architecture " + arch + " (verified: "
                         + Linux.VERIFIED_ARCHES + "); use -Dkwait.backend=select";
             }
-            String jdkProblem = NioInternals.problem(); // before anything loads JNR
-            if (jdkProblem != null) return jdkProblem;
-            String libcProblem = NativeLibC.problem();
-            if (libcProblem != null) return libcProblem;
+            String jdkReason = NioInternals.reason(); // before anything loads JNR
+            if (jdkReason != null) return jdkReason;
+            String libcReason = LibCRuntime.reason();
+            if (libcReason != null) return libcReason;
             if (ModuleLayer.boot().findModule("jdk.net").isEmpty()) {
                 return "module jdk.net (jdk.nio.Channels) is missing from this runtime; add it to the jlink image"
                         + " (--add-modules jdk.net) or use -Dkwait.backend=select";
             }
-            LibC libc = NativeLibC.libc();
+            LibC libc = LibCRuntime.libc();
             int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
-            if (ep < 0) return "epoll_create1 failed: " + NativeLibC.describe(NativeLibC.errno()) + "; use -Dkwait.backend=select";
+            if (ep < 0) return "epoll_create1 failed: " + LibCRuntime.describe(LibCRuntime.errno()) + "; use -Dkwait.backend=select";
             libc.close(ep);
             int efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
-            if (efd < 0) return "eventfd failed: " + NativeLibC.describe(NativeLibC.errno()) + "; use -Dkwait.backend=select";
+            if (efd < 0) return "eventfd failed: " + LibCRuntime.describe(LibCRuntime.errno()) + "; use -Dkwait.backend=select";
             libc.close(efd);
             return null;
         } catch (RuntimeException | LinkageError e) {

@@ -17,7 +17,7 @@ import java.util.List;
  * {@code ext} words (FreeBSD 12+, NetBSD 11+) are zeroed on write and never read: kwait uses none
  * of their filter-specific meanings.
  *
- * <p>Sources: each OS's {@code sys/event.h} (see the research notes, native-facts.md §1.1).
+ * <p>Sources: each OS's {@code sys/event.h} (FreeBSD before and after 12, xnu, OpenBSD).
  *
  * @param name       for messages, e.g. {@code "FreeBSD >= 12"}
  * @param size       {@code sizeof(struct kevent)}

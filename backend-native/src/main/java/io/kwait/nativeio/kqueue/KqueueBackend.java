@@ -1,7 +1,8 @@
 /*
  * Facts about kqueue (macOS, FreeBSD, OpenBSD) that shape this file. Sources: the kqueue(2) man
  * pages of FreeBSD and macOS, sys/event.h and kern/kern_event.c of FreeBSD, xnu and OpenBSD; the
- * JDK's sun.nio.ch sources; native-facts.md §1, §4, §5 in the project's research notes.
+ * JDK's sun.nio.ch sources. The bookkeeping shared with the epoll backend has its own facts at the
+ * top of DescriptorTable.java ("table fact N").
  *
  * 1. The struct differs per OS and the numbers differ per OS. struct kevent is 32 bytes on macOS,
  *    FreeBSD <= 11 and OpenBSD, 64 bytes on FreeBSD >= 12 (int64 data, ext[4]); EVFILT_USER is -10
@@ -12,12 +13,12 @@
  *    writes the lists as raw memory in the layout it simulates.
  *
  * 2. A kevent is keyed by (ident, filter) per kqueue; udata comes back with every event. Each
- *    watched object is an Entry in a slot table, and udata is (generation << 32 | slot). A slot
- *    gets a new generation whenever it is reused, so an event or a change error still in flight
- *    for an entry that was forgotten (fd closed and its number reused, process deregistered) finds
- *    another generation in the slot and is dropped instead of reaching the new owner (the Go
- *    netpoller's sequence tag). udata 0 (generation 0, never an entry's) marks our own wakeup
- *    event and every EV_DELETE.
+ *    watched object is a descriptor of the DescriptorTable, and udata is its tag (generation << 32
+ *    | slot; table fact 1). A slot gets a new generation whenever it is reused, so an event or a
+ *    change error still in flight for a descriptor that was forgotten (fd closed and its number
+ *    reused, process deregistered) finds another generation in the slot and is dropped instead of
+ *    reaching the new owner (the Go netpoller's sequence tag). udata 0 (never a descriptor's)
+ *    marks our own wakeup event and every EV_DELETE.
  *
  * 3. Changes are batched. register() only appends to a change list; the list rides along with the
  *    next kevent() call of poll(), so a wait that arms five fds costs one system call, not six. A
@@ -53,8 +54,9 @@
  *    EVFILT_READ's data is the number of bytes readable (for a listening socket: the backlog, so
  *    ServerSocketChannel sources report 0); EVFILT_WRITE's data is the room in the send buffer,
  *    which the SPI has no place for (data is the READ byte count or 0). READ and WRITE of one fd are
- *    separate kevents; they are merged into one report per source and poll. EV_EOF is ReadyFlags.EOF on
- *    the filter it came with; EV_EOF with a non-zero fflags is a socket error (fflags = its errno):
+ *    separate kevents; they are merged into one report per source and poll, except that READ and
+ *    WRITE go in two reports when their flags differ or READ has a byte count (each Fired carries
+ *    its own filter's data and flags: Owner.report). EV_EOF is ReadyFlags.EOF on the filter it came with; EV_EOF with a non-zero fflags is a socket error (fflags = its errno):
  *    ReadyFlags.ERROR with an IOException naming it.
  *
  * 7. Processes: EVFILT_PROC with NOTE_EXIT, for any pid we may see, with no thread per process and
@@ -71,9 +73,10 @@
  *    IOException from register() to fall back to its onExit relay. The kernel removes the knote on
  *    exit (EV_ONESHOT), so a reported exit sends no EV_DELETE.
  *
- * 8. Wakeup: EVFILT_USER with EV_CLEAR, triggered by kevent(NOTE_TRIGGER) from any thread. Where
- *    the headers lack it, or the kernel refuses the EV_ADD probe at open (OpenBSD before EVFILT_USER,
- *    or kwait.kqueue.wakeup=pipe for tests), a non-blocking pipe in the kqueue takes its place.
+ * 8. Wakeup: EVFILT_USER with EV_CLEAR, triggered by kevent(NOTE_TRIGGER) from any thread
+ *    (UserFilterWaker). Where the headers lack it, or the kernel refuses the EV_ADD probe at open
+ *    (OpenBSD before EVFILT_USER, or kwait.kqueue.wakeup=pipe for tests), a non-blocking pipe in the
+ *    kqueue takes its place (PipeWaker).
  *    A flag set by CAS makes repeated wakeups cost one system call; it is cleared when a poll
  *    returns. Clearing it early is safe because the triggered event (or the pipe's bytes) stays in
  *    the kernel until a poll takes it, so a later poll returns at once. The trigger runs under a
@@ -103,11 +106,26 @@
  *
  * 11. Close releases the kqueue (and with it every knote) and the wakeup pipe, if any. Channels and
  *     raw fds stay the caller's; no process is touched.
+ *
+ * 12. Every ready event in one poll. The event list is sized from the registrations before each
+ *     poll (two filters per fd descriptor, one per process, the wakeup, one error per queued
+ *     change), so one kevent() returns everything ready. Should it still come back full, kevent(0)
+ *     runs again with a list twice as large before anything is reported; the findings of both
+ *     merge in the descriptors (collect), so an event handed out twice is reported once.
+ *
+ * 13. Regular files and directories: kqueue accepts them (EVFILT_READ reports the bytes up to end
+ *     of file, EVFILT_WRITE is always ready), epoll refuses them. One behaviour for kwait: a raw fd
+ *     that names one is refused by register() with IllegalArgumentException, as on epoll, found
+ *     out through /dev/fd (SourceChecks.refuseFiles); channels never are files.
  */
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.NativeSources;
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Descriptor;
+import io.kwait.nativeio.DescriptorTable;
+import io.kwait.nativeio.SourceChecks;
+import io.kwait.nativeio.Owner;
+import io.kwait.nativeio.Waker;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Backend;
 import io.kwait.spi.Capability;
@@ -127,10 +145,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The kwait backend for macOS and the BSDs: {@code kqueue}/{@code kevent} through a
@@ -139,7 +155,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@linkplain Capability capability}: raw fds, process exit with no thread per process, the bytes
  * readable in {@code data}, and {@link ReadyFlags#EOF} on hang-up.
  *
- * <p>The binding decides the OS: {@link NativeKqueueBinding} (libc through JNR) on macOS/FreeBSD/
+ * <p>The binding decides the OS: {@link LibCKqueueBinding} (libc through JNR) on macOS/FreeBSD/
  * OpenBSD, chosen by {@link KqueueBackendProvider}; or, on Linux and for tests only, the
  * {@code SimulatedKqueue} (module {@code kqueue-sim}), which follows kqueue(2) on top of epoll and
  * pidfds and reads and writes the same raw structs. Needs the JVM flag
@@ -164,68 +180,45 @@ public final class KqueueBackend implements Backend {
     static final int CHANGE_CAPACITY = 64;
     /** Initial event list: never smaller than the change list, so every change's error has room (fact 4). */
     private static final int INITIAL_EVENTS = 64;
-    private static final int MAX_EVENTS = 4096;
     /** A virtual thread's blocking kevent() lasts at most this long before it yields its carrier (fact 9). */
     static final long VIRTUAL_SLICE_NANOS = 20_000_000L;
     /** udata of our wakeup event and of every EV_DELETE: generation 0 is never an entry's (fact 2). */
     private static final long NO_ENTRY = 0L;
-    /** ident of the EVFILT_USER wakeup event (idents of EVFILT_USER are ours to choose). */
-    private static final long WAKE_IDENT = 1L;
 
     private final String name;
     private final KqueueBinding sys;
     private final KeventLayout layout;
     private final KqueueConstants k;
     // The constants used on every event, read once.
-    private final int evfiltRead, evfiltWrite, evfiltProc, evfiltUser;
-    private final int evAdd, evDelete, evClear, evReceipt, evError, evEof;
+    private final int evfiltRead, evfiltWrite, evfiltProc;
+    private final int evDelete, evAdd, evReceipt, evError, evEof;
     private final int noteExit, noteExitStatus, statusNote;
     private final int eintr, esrch, eacces, epipe, ebadf;
 
     private final int kq;
-    /** Whether wakeups are EVFILT_USER triggers; otherwise bytes in {@link #wakeRead}'s pipe. */
-    private final boolean userWakeup;
-    private final int wakeRead, wakeWrite;
-    /** Why the pipe is used, for toString; null with EVFILT_USER. */
-    private final String pipeReason;
+    /** EVFILT_USER or a pipe (fact 8). */
+    private final Waker waker;
 
-    private NativeBuffer changes;
+    private Memory changes;
     private int changeCapacity;
     private int nChanges;
-    private NativeBuffer events;
+    private Memory events;
     private int capacity;
-    private final NativeBuffer receipts;
+    private final Memory receipts;
     /** Two kevents: a change applied at once (index 0) and its receipt (index 1). */
-    private final NativeBuffer single;
-    private final NativeBuffer timespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
-    private final NativeBuffer zeroTimespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
-    /** The NOTE_TRIGGER kevent, or the byte written to the pipe; written once, read by any thread. */
-    private final NativeBuffer trigger;
-    /** Poll thread only: draining the wakeup pipe. */
-    private final NativeBuffer drain = new NativeBuffer(64);
+    private final Memory single;
+    private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
+    private final Memory zeroTimespec = new Memory(KeventLayout.TIMESPEC_SIZE);
 
-    /** Entries by slot; udata = generation << 32 | slot. */
-    private Entry[] slots = new Entry[64];
-    private int[] freeSlots = new int[64];
-    private int freeCount;
-    private int usedSlots = 1; // slot 0 stays empty: udata 0 is NO_ENTRY
-    private int nextGeneration = 1;
-    /** fd entries by fd number. */
-    private Entry[] byFd = new Entry[64];
-    /** Process entries by pid. */
-    private final HashMap<Long, Entry> byPid = new HashMap<>();
-    private int registrations;
-    /** Process sources that answered ESRCH: exited, reported by the next poll (fact 7). */
-    private final ArrayList<Registration> pendingExits = new ArrayList<>();
-    /** Entries with something to report, in the order first touched; reported by the next poll. */
-    private final ArrayList<Entry> touched = new ArrayList<>();
-    /** Incremented when a poll's report starts; an entry's accumulators belong to {@link Entry#seq}. */
+    /** Descriptors by tag (udata), fd number and pid; pending exits (fact 7). */
+    private final DescriptorTable<Knotes> table;
+    /** Descriptors with something to report, in the order first touched; reported by the next poll. */
+    private final ArrayList<Knotes> touched = new ArrayList<>();
+    /** Incremented when a poll's report starts; a descriptor's findings belong to {@link Knotes#seq}. */
     private int pollSeq = 1;
     private boolean reporting;
 
     private InterruptHook hook = new InterruptHook();
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final Object wakeLock = new Object();
     private volatile boolean closed;
 
     /**
@@ -249,6 +242,7 @@ public final class KqueueBackend implements Backend {
     public KqueueBackend(String name, KqueueBinding binding, boolean forcePipe) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
         this.sys = Objects.requireNonNull(binding, "binding");
+        this.table = new DescriptorTable<>(name);
         KqueuePlatform platform = binding.platform();
         this.layout = platform.layout();
         this.k = platform.constants();
@@ -257,10 +251,8 @@ public final class KqueueBackend implements Backend {
         this.evfiltRead = f.read();
         this.evfiltWrite = f.write();
         this.evfiltProc = f.proc();
-        this.evfiltUser = f.user();
         this.evAdd = fl.add();
         this.evDelete = fl.delete();
-        this.evClear = fl.clear();
         this.evReceipt = fl.receipt();
         this.evError = fl.error();
         this.evEof = fl.eof();
@@ -275,65 +267,35 @@ public final class KqueueBackend implements Backend {
         this.ebadf = e.ebadf();
 
         this.changeCapacity = CHANGE_CAPACITY;
-        this.changes = new NativeBuffer(changeCapacity * layout.size());
+        this.changes = new Memory(changeCapacity * layout.size());
         this.capacity = Math.max(INITIAL_EVENTS, CHANGE_CAPACITY);
-        this.events = new NativeBuffer(capacity * layout.size());
-        this.receipts = new NativeBuffer(CHANGE_CAPACITY * layout.size());
-        this.single = new NativeBuffer(2 * layout.size());
+        this.events = new Memory(capacity * layout.size());
+        this.receipts = new Memory(CHANGE_CAPACITY * layout.size());
+        this.single = new Memory(2 * layout.size());
 
         int q = binding.kqueue();
         if (q < 0) throw new IOException("kqueue() failed: " + describe(binding.errno()));
         this.kq = q;
-        String reason = null;
-        int rd = -1, wr = -1;
+        Waker w = null;
         try {
+            String reason = null;
             if (forcePipe) {
                 reason = "-D" + WAKEUP_PROPERTY + "=pipe";
             } else if (!f.userDefined()) {
                 reason = k.os() + " has no EVFILT_USER";
             } else {
-                int err = applyNow(WAKE_IDENT, evfiltUser, evAdd | evClear, 0, NO_ENTRY);
-                if (err != 0) reason = "the kernel refused EVFILT_USER: " + describe(err);
+                try {
+                    w = new UserFilterWaker(binding, q);
+                } catch (IOException refused) {
+                    reason = refused.getMessage();
+                }
             }
-            if (reason == null) {
-                this.trigger = new NativeBuffer(layout.size());
-                layout.put(trigger.bytes, 0, WAKE_IDENT, evfiltUser, 0, k.notes().trigger(), 0, NO_ENTRY);
-            } else {
-                int[] fds = openWakeupPipe();
-                rd = fds[0];
-                wr = fds[1];
-                int err = applyNow(rd, evfiltRead, evAdd, 0, NO_ENTRY);
-                if (err != 0) throw new IOException("adding the wakeup pipe to the kqueue failed: " + describe(err));
-                this.trigger = new NativeBuffer(1);
-                trigger.bytes.put(0, (byte) 1);
-            }
+            if (w == null) w = new PipeWaker(binding, q, reason);
         } catch (IOException | RuntimeException ex) {
-            if (rd >= 0) binding.close(rd);
-            if (wr >= 0) binding.close(wr);
             binding.close(q);
             throw ex;
         }
-        this.userWakeup = reason == null;
-        this.pipeReason = reason;
-        this.wakeRead = rd;
-        this.wakeWrite = wr;
-    }
-
-    /** A pipe, both ends non-blocking and close-on-exec (pipe2 is not on macOS: pipe, then fcntl). */
-    private int[] openWakeupPipe() throws IOException {
-        int[] fds = new int[2];
-        if (sys.pipe(fds) < 0) throw new IOException("pipe() for the wakeup failed: " + describe(sys.errno()));
-        KqueueConstants.Fcntl c = k.fcntl();
-        for (int fd : fds) {
-            int fl = sys.fcntl(fd, c.getfl(), 0);
-            if (fl < 0 || sys.fcntl(fd, c.setfl(), fl | c.oNonblock()) < 0 || sys.fcntl(fd, c.setfd(), c.fdCloexec()) < 0) {
-                int err = sys.errno();
-                sys.close(fds[0]);
-                sys.close(fds[1]);
-                throw new IOException("setting up the wakeup pipe failed (fcntl): " + describe(err));
-            }
-        }
-        return fds;
+        this.waker = w;
     }
 
     @Override
@@ -353,7 +315,7 @@ public final class KqueueBackend implements Backend {
 
     /** Whether wakeups use {@code EVFILT_USER} (false: the pipe). For tests and diagnostics. */
     public boolean wakesThroughUserFilter() {
-        return userWakeup;
+        return waker instanceof UserFilterWaker;
     }
 
     // ================================================================ register
@@ -362,106 +324,79 @@ public final class KqueueBackend implements Backend {
     public void register(Source source, int interest) throws IOException {
         Objects.requireNonNull(source, "source");
         ensureOpen();
-        NativeSources.checkInterest(source, interest);
-        Registration reg = registrationOf(source);
-        if (reg == null) {
+        SourceChecks.checkInterest(source, interest);
+        Owner owner = table.ownerOf(source);
+        if (owner == null) {
             if (source.kind() == Source.Kind.PROCESS) registerProcess(source, interest);
             else registerFd(source, interest);
             return;
         }
-        if (reg.interest == interest) return; // no change, no work
-        if (reg.pendingExit || (reg.entry != null && reg.entry.process)) {
-            reg.interest = interest; // the knote stays; reports are filtered by interest
+        if (owner.interest() == interest) return; // no change, no work
+        if (owner.isPendingExit() || (owner.descriptor() != null && owner.descriptor().process)) {
+            owner.setInterest(interest); // the knote stays; reports are filtered by interest
             return;
         }
-        SelectableChannel channel = source.channel();
-        if (channel != null && !channel.isOpen()) {
-            forget(reg); // fact 5: its knotes went with the fd
+        if (owner.isClosedChannel()) {
+            forget(owner); // fact 5: its knotes went with the fd
             throw new ClosedChannelException();
         }
-        if (reg.entry == null) { // cannot happen while the state is ours; start over rather than guess
-            forget(reg);
+        if (owner.descriptor() == null) { // cannot happen while the state is ours; start over rather than guess
+            forget(owner);
             register(source, interest);
             return;
         }
-        reg.interest = interest;
-        sync(reg.entry, false);
-    }
-
-    private Registration registrationOf(Source source) {
-        Object state = source.backendState();
-        if (state == null) return null;
-        if (!(state instanceof Registration reg) || reg.backend != this) {
-            throw new IllegalStateException(source + " carries state of another backend (" + state
-                    + "); the core must use one Source per object and kernel");
-        }
-        return reg;
+        owner.setInterest(interest);
+        sync((Knotes) owner.descriptor(), false);
     }
 
     private void registerFd(Source source, int interest) throws IOException {
-        int fd = NativeSources.fdToWatch(source, interest);
-        if (fd == kq || fd == wakeRead || fd == wakeWrite) {
+        int fd = SourceChecks.fdToWatch(source, interest);
+        if (fd == kq || waker.owns(fd)) {
             throw new IllegalArgumentException("fd " + fd + " is this kqueue backend's own "
                     + (fd == kq ? "kqueue fd" : "wakeup pipe") + "; it cannot be waited on");
         }
-        Entry e = fd < byFd.length ? byFd[fd] : null;
+        SourceChecks.refuseFiles(source, fd); // fact 13: refused at the call, as on epoll
+        Knotes e = table.atFd(fd);
         if (e != null) {
-            forgetClosedChannels(e); // fact 5; forgetting the last owner removes the entry
-            e = fd < byFd.length ? byFd[fd] : null;
+            table.forgetClosedChannels(e, this::forget); // fact 5; forgetting the last owner removes the descriptor
+            e = table.atFd(fd);
         }
-        Registration reg = new Registration(this, source, interest);
         boolean fresh = e == null;
         if (fresh) {
-            e = newEntry(false, fd);
+            e = new Knotes(fd, -1, false);
             e.noByteCount = source.channel() instanceof ServerSocketChannel; // fact 6: data is the backlog there
-            if (fd >= byFd.length) byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
-            byFd[fd] = e;
+            table.add(e);
         }
-        e.attach(reg);
-        source.setBackendState(reg);
-        registrations++;
-        // A new owner of a live entry re-sends EV_ADD: the number may name a new file by now (fact 5).
+        table.attach(source, interest, e);
+        // A new owner of a live descriptor re-sends EV_ADD: the number may name a new file by now (fact 5).
         sync(e, !fresh);
-    }
-
-    private void forgetClosedChannels(Entry e) {
-        for (int i = e.ownerCount - 1; i >= 0; i--) {
-            SelectableChannel ch = e.owners[i].source.channel();
-            if (ch != null && !ch.isOpen()) forget(e.owners[i]);
-        }
     }
 
     private void registerProcess(Source source, int interest) throws IOException {
         long pid = source.pid();
         if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
-        Registration reg = new Registration(this, source, interest);
-        Entry existing = byPid.get(pid);
+        Knotes existing = table.atPid(pid);
         if (existing != null) { // one knote per pid and kqueue: a second source shares it
-            existing.attach(reg);
-            source.setBackendState(reg);
-            registrations++;
+            table.attach(source, interest, existing);
             return;
         }
-        Entry e = newEntry(true, pid);
-        int err = applyNow(pid, evfiltProc, evAdd, noteExit | noteExitStatus, e.tag);
+        Knotes e = new Knotes(-1, pid, true);
+        table.add(e);
+        int err = applyNow(pid, evfiltProc, evAdd, noteExit | noteExitStatus, e.tag());
         if (err == eacces && noteExitStatus != 0) {
             // Fact 7: macOS grants NOTE_EXITSTATUS to the parent only (or whoever may signal it).
-            err = applyNow(pid, evfiltProc, evAdd, noteExit, e.tag);
+            err = applyNow(pid, evfiltProc, evAdd, noteExit, e.tag());
         }
         if (err == 0) {
             e.added = Interest.EXIT;
-            byPid.put(pid, e);
-            e.attach(reg);
+            table.attach(source, interest, e);
         } else {
-            freeEntry(e);
+            table.remove(e);
             if (err != esrch) {
                 throw new IOException("kevent(EVFILT_PROC, NOTE_EXIT) for process " + pid + " failed: " + describe(err));
             }
-            reg.pendingExit = true; // fact 7: gone already (or a zombie on macOS/OpenBSD)
-            pendingExits.add(reg);
+            table.addPendingExit(source, interest); // fact 7: gone already (or a zombie on macOS/OpenBSD)
         }
-        source.setBackendState(reg);
-        registrations++;
     }
 
     // ================================================================ deregister
@@ -469,52 +404,42 @@ public final class KqueueBackend implements Backend {
     @Override
     public void deregister(Source source) {
         if (source == null || closed) return;
-        if (!(source.backendState() instanceof Registration reg) || reg.backend != this) return;
-        forget(reg);
+        Owner owner = table.ownerOrNull(source);
+        if (owner != null) forget(owner);
     }
 
-    /** Drops every trace of a registration, and the entry's knotes when it was the last owner. */
-    private void forget(Registration reg) {
-        if (reg.source.backendState() == reg) reg.source.setBackendState(null);
-        registrations--;
-        if (reg.pendingExit) {
-            pendingExits.remove(reg);
-            reg.pendingExit = false;
-            return;
-        }
-        Entry e = reg.entry;
+    /** Drops every trace of an owner, and the descriptor's knotes when it was the last owner. */
+    private void forget(Owner owner) {
+        Knotes e = table.release(owner);
         if (e == null) return;
-        e.detach(reg);
-        if (e.ownerCount > 0) {
+        if (e.ownerCount() > 0) {
             if (!e.process) syncQuietly(e);
             return;
         }
-        SelectableChannel ch = reg.source.channel();
-        boolean fdGone = ch != null && !ch.isOpen(); // fact 5: nothing left to delete
-        if (!fdGone) {
+        if (!owner.isClosedChannel()) { // fact 5: a closed channel's knotes went with it, nothing left to delete
             for (int bit = Interest.READ; bit <= Interest.EXIT; bit <<= 1) {
-                if ((e.added & bit) != 0) queueQuietly(e.ident, filterOf(bit), evDelete, 0, NO_ENTRY);
+                if ((e.added & bit) != 0) queueQuietly(e.ident(), filterOf(bit), evDelete, 0, NO_ENTRY);
             }
         }
         e.added = 0;
-        removeEntry(e);
+        table.remove(e);
     }
 
     // ================================================================ changes
 
     /** Brings the entry's knotes in line with its owners' interest; {@code force} re-sends EV_ADD for every wanted filter. */
-    private void sync(Entry e, boolean force) throws IOException {
+    private void sync(Knotes e, boolean force) throws IOException {
         int want = e.interest() & (Interest.READ | Interest.WRITE);
         for (int bit = Interest.READ; bit <= Interest.WRITE; bit <<= 1) {
             boolean on = (want & bit) != 0;
             boolean was = (e.added & bit) != 0;
-            if (on && (force || !was)) queue(e.ident, filterOf(bit), evAdd, 0, e.tag);
-            else if (!on && was) queue(e.ident, filterOf(bit), evDelete, 0, NO_ENTRY);
+            if (on && (force || !was)) queue(e.ident(), filterOf(bit), evAdd, 0, e.tag());
+            else if (!on && was) queue(e.ident(), filterOf(bit), evDelete, 0, NO_ENTRY);
         }
         e.added = (e.added & ~(Interest.READ | Interest.WRITE)) | want;
     }
 
-    private void syncQuietly(Entry e) {
+    private void syncQuietly(Knotes e) {
         try {
             sync(e, false);
         } catch (IOException ignored) {
@@ -534,7 +459,7 @@ public final class KqueueBackend implements Backend {
         if (nChanges == changeCapacity) {
             if (reporting) { // fact 3: grow instead of starting a kevent() in the middle of a report
                 changeCapacity *= 2;
-                NativeBuffer bigger = new NativeBuffer(changeCapacity * layout.size());
+                Memory bigger = new Memory(changeCapacity * layout.size());
                 bigger.bytes.put(0, changes.bytes, 0, nChanges * layout.size());
                 changes = bigger;
             } else {
@@ -587,29 +512,26 @@ public final class KqueueBackend implements Backend {
         Objects.requireNonNull(sink, "sink");
         ensureOpen();
         try {
-            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !hasPendingExitToReport() && !wakePending.get();
+            boolean mayBlock = timeoutNanos != 0 && touched.isEmpty() && !table.hasPendingExitToReport() && !waker.isPending();
+            int needed = 2 * table.size() + nChanges + 1; // fact 12
+            if (capacity < needed) growEvents(needed);
             int n = keventWait(mayBlock ? timeoutNanos : 0);
             collect(events.bytes, n);
-            int reported = report(sink);
-            if (n == capacity && capacity < MAX_EVENTS) {
-                // More may be ready than fit; level-triggered, they come with the next poll, in a bigger list.
-                capacity = Math.min(MAX_EVENTS, capacity * 2);
-                events = new NativeBuffer(capacity * layout.size());
+            while (n == capacity) { // fact 12: more than we expected; look again, in a bigger list
+                growEvents(capacity * 2);
+                n = keventWait(0);
+                collect(events.bytes, n);
             }
-            return reported;
+            return report(sink);
         } finally {
-            // getAndSet, not set: orders this poll after the wakeup() whose flag it clears (fact 8).
-            wakePending.getAndSet(false);
+            waker.clear(); // fact 8: the triggered event stays in the kernel until a poll takes it
         }
     }
 
     /** One kevent() with the batched changes and a wait of at most {@code timeoutNanos} (fact 9). */
     private int keventWait(long timeoutNanos) throws IOException {
         int nch = nChanges;
-        if (capacity < nch) { // fact 4: room for an error per change (the list grew during a report)
-            capacity = Math.max(nch, Math.min(capacity * 2, MAX_EVENTS));
-            events = new NativeBuffer(capacity * layout.size());
-        }
+        if (capacity < nch) growEvents(nch); // fact 4: room for an error per change (the list grew during a report)
         boolean blocking = timeoutNanos != 0;
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         boolean sliced = blocking && Thread.currentThread().isVirtual()
@@ -640,18 +562,16 @@ public final class KqueueBackend implements Backend {
         }
     }
 
+    private void growEvents(int atLeast) {
+        capacity = Math.max(atLeast, capacity * 2);
+        events = new Memory(capacity * layout.size());
+    }
+
     private long timespecFor(long timeoutNanos) {
         if (timeoutNanos < 0) return 0L; // NULL: no limit
         if (timeoutNanos == 0) return zeroTimespec.address;
         KeventLayout.putTimespec(timespec.bytes, 0, timeoutNanos);
         return timespec.address;
-    }
-
-    private boolean hasPendingExitToReport() {
-        for (int i = 0; i < pendingExits.size(); i++) {
-            if ((pendingExits.get(i).interest & Interest.EXIT) != 0) return true;
-        }
-        return false;
     }
 
     /** Decodes {@code n} returned kevents into their entries' accumulators (no sink calls here). */
@@ -666,10 +586,10 @@ public final class KqueueBackend implements Backend {
                 continue; // data 0: a receipt of a change that worked
             }
             if (udata == NO_ENTRY) { // our wakeup (fact 8)
-                if (!userWakeup) drainWakeupPipe();
+                waker.drain();
                 continue;
             }
-            Entry e = entryOf(udata);
+            Knotes e = table.atTag(udata);
             if (e == null) continue; // fact 2: stale
             touch(e);
             int fflags = layout.fflags(b, i);
@@ -686,7 +606,7 @@ public final class KqueueBackend implements Backend {
                 if ((flags & evEof) != 0) {
                     e.eofBits |= bit;
                     if (fflags != 0 && e.error == null) {
-                        e.error = new IOException("fd " + e.ident + ": socket error " + describe(fflags)
+                        e.error = new IOException("fd " + e.fd + ": socket error " + describe(fflags)
                                 + " (kevent EV_EOF); the next read, write or finishConnect() reports it too");
                     }
                 }
@@ -698,8 +618,8 @@ public final class KqueueBackend implements Backend {
     /** Fact 4: a failed change; only an entry's EV_ADD matters. */
     private void onChangeError(int filter, long ident, long udata, int errno) {
         if (udata == NO_ENTRY) return; // EV_DELETE: the knote is gone already
-        Entry e = entryOf(udata);
-        if (e == null) return; // stale: the entry was forgotten since the change was queued
+        Knotes e = table.atTag(udata);
+        if (e == null) return; // stale: the descriptor was forgotten since the change was queued
         if (errno == epipe && !e.process) return; // old macOS, see fact 4
         int bit = filter == evfiltRead ? Interest.READ : filter == evfiltWrite ? Interest.WRITE : Interest.EXIT;
         e.added &= ~bit;
@@ -712,7 +632,7 @@ public final class KqueueBackend implements Backend {
         }
     }
 
-    private void touch(Entry e) {
+    private void touch(Knotes e) {
         if (e.seq == pollSeq) return;
         e.seq = pollSeq;
         e.ready = 0;
@@ -724,22 +644,16 @@ public final class KqueueBackend implements Backend {
         touched.add(e);
     }
 
-    private void drainWakeupPipe() {
-        while (sys.read(wakeRead, drain.address, drain.size()) > 0) {
-            // empty it: a wakeup is a wakeup, however many bytes it took
-        }
-    }
-
     /** Reports what {@link #collect} gathered, one call per source; the sink may register and deregister meanwhile. */
     private int report(ReadySink sink) {
         int reported = 0;
-        Entry[] list = touched.toArray(new Entry[0]);
+        Knotes[] list = touched.toArray(new Knotes[0]);
         touched.clear();
         pollSeq++; // what the sink's own changes produce belongs to the next poll
         reporting = true;
         try {
-            if (!pendingExits.isEmpty()) reported += reportPendingExits(sink);
-            for (Entry e : list) {
+            if (table.hasPendingExits()) reported += reportPendingExits(sink);
+            for (Knotes e : list) {
                 reported += e.process ? reportExit(e, sink) : reportFd(e, sink);
             }
         } finally {
@@ -750,17 +664,17 @@ public final class KqueueBackend implements Backend {
 
     private int reportPendingExits(ReadySink sink) {
         int reported = 0;
-        for (Registration reg : new ArrayList<>(pendingExits)) {
-            if ((reg.interest & Interest.EXIT) == 0 || !reg.pendingExit) continue;
-            forget(reg);
+        for (Owner owner : table.pendingExitsToReport()) {
+            if (!owner.isPendingExit()) continue; // forgotten by the sink meanwhile
+            forget(owner);
             reported++;
-            sink.ready(reg.source, Interest.EXIT, 0, 0, null);
+            sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
         }
         return reported;
     }
 
-    private int reportExit(Entry e, ReadySink sink) {
-        if (!e.exited || slots[e.slot] != e) return 0;
+    private int reportExit(Knotes e, ReadySink sink) {
+        if (!e.exited || table.atTag(e.tag()) != e) return 0;
         int flags = 0;
         long data = 0;
         if (e.statusKnown) {
@@ -770,15 +684,15 @@ public final class KqueueBackend implements Backend {
                 data = code;
             }
         }
-        Registration[] owners = Arrays.copyOf(e.owners, e.ownerCount);
+        Owner[] owners = Arrays.copyOf(e.snapshot(), e.ownerCount());
         e.added = 0; // the kernel dropped the knote with the exit (EV_ONESHOT): nothing to delete
         int reported = 0;
-        for (Registration reg : owners) {
-            if (reg.entry != e) continue;
-            forget(reg);
-            if ((reg.interest & Interest.EXIT) == 0) continue;
+        for (Owner owner : owners) {
+            if (owner.descriptor() != e) continue;
+            forget(owner);
+            if ((owner.interest() & Interest.EXIT) == 0) continue;
             reported++;
-            sink.ready(reg.source, Interest.EXIT, flags, data, null);
+            sink.ready(owner.source(), Interest.EXIT, flags, data, null);
         }
         return reported;
     }
@@ -795,19 +709,14 @@ public final class KqueueBackend implements Backend {
         return -1; // stopped: not an exit
     }
 
-    private int reportFd(Entry e, ReadySink sink) {
+    private int reportFd(Knotes e, ReadySink sink) {
         int reported = 0;
-        // With one owner (the common case) no copy is made; the sink may change the owners meanwhile.
-        Registration only = e.ownerCount == 1 ? e.owners[0] : null;
-        Registration[] owners = only != null || e.ownerCount == 0 ? null : Arrays.copyOf(e.owners, e.ownerCount);
-        int count = only != null ? 1 : owners == null ? 0 : owners.length;
-        for (int i = 0; i < count; i++) {
-            Registration reg = only != null ? only : owners[i];
-            if (reg.entry != e) continue;
-            Source source = reg.source;
+        for (Owner owner : e.snapshot()) { // the sink may register and deregister meanwhile
+            if (owner.descriptor() != e) continue;
+            Source source = owner.source();
             SelectableChannel channel = source.channel();
-            if (channel != null && !channel.isOpen()) {
-                forget(reg);
+            if (owner.isClosedChannel()) {
+                forget(owner);
                 reported++;
                 sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
                 continue;
@@ -824,12 +733,12 @@ public final class KqueueBackend implements Backend {
                 sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR | eof, 0, cause);
                 continue;
             }
-            int ready = e.ready & reg.interest;
+            int ready = e.ready & owner.interest();
             if (ready == 0) continue;
-            int flags = (e.eofBits & ready) != 0 ? ReadyFlags.EOF : 0;
+            int readFlags = (e.eofBits & Interest.READ) != 0 ? ReadyFlags.EOF : 0;
+            int writeFlags = (e.eofBits & Interest.WRITE) != 0 ? ReadyFlags.EOF : 0;
             long data = (ready & Interest.READ) != 0 && !e.noByteCount ? e.bytes : 0;
-            reported++;
-            sink.ready(source, ready, flags, data, null);
+            reported += owner.report(sink, ready, readFlags, writeFlags, data); // fact 6: each filter its own data and flags
         }
         return reported;
     }
@@ -838,46 +747,23 @@ public final class KqueueBackend implements Backend {
 
     @Override
     public void wakeup() {
-        if (closed || !wakePending.compareAndSet(false, true)) return;
-        synchronized (wakeLock) {
-            if (closed) return;
-            if (userWakeup) sys.kevent(kq, trigger.address, 1, 0L, 0, 0L);
-            else sys.write(wakeWrite, trigger.address, 1); // EAGAIN: full, so a wakeup is pending anyway
-        }
+        waker.wake();
     }
 
     @Override
     public int registrationCount() {
-        return closed ? 0 : registrations;
+        return closed ? 0 : table.count(this::forget); // table fact 3: closed channels are not held
     }
 
     @Override
     public void close() {
         if (closed) return;
-        synchronized (wakeLock) {
-            closed = true;
-        }
-        for (Entry e : slots) {
-            if (e == null) continue;
-            for (int i = 0; i < e.ownerCount; i++) {
-                Registration r = e.owners[i];
-                r.entry = null;
-                if (r.source.backendState() == r) r.source.setBackendState(null);
-            }
-        }
-        for (Registration r : pendingExits) {
-            if (r.source.backendState() == r) r.source.setBackendState(null);
-        }
-        pendingExits.clear();
+        closed = true;
+        waker.close();
+        table.clear();
         touched.clear();
-        slots = new Entry[0];
-        byFd = new Entry[0];
-        byPid.clear();
-        registrations = 0;
         nChanges = 0;
         sys.close(kq); // removes every knote
-        if (wakeRead >= 0) sys.close(wakeRead);
-        if (wakeWrite >= 0) sys.close(wakeWrite);
     }
 
     private void ensureOpen() {
@@ -891,64 +777,16 @@ public final class KqueueBackend implements Backend {
     @Override
     public String toString() {
         return "KqueueBackend[" + name + ", " + sys.describe() + ", "
-                + (closed ? "closed" : "kq " + kq + ", " + registrations + " registered, wakeup by "
-                + (userWakeup ? "EVFILT_USER" : "pipe (" + pipeReason + ")")) + "]";
+                + (closed ? "closed" : "kq " + kq + ", " + table.size() + " registered, wakeup by "
+                + waker) + "]";
     }
 
-    // ================================================================ bookkeeping
+    // ================================================================ descriptors
 
-    private Entry newEntry(boolean process, long ident) {
-        int slot;
-        if (freeCount > 0) {
-            slot = freeSlots[--freeCount];
-        } else {
-            if (usedSlots == slots.length) slots = Arrays.copyOf(slots, slots.length * 2);
-            slot = usedSlots++;
-        }
-        int gen = nextGeneration++;
-        if (nextGeneration == 0) nextGeneration = 1; // 0 belongs to NO_ENTRY
-        Entry e = new Entry(process, ident, slot, ((long) gen << 32) | slot);
-        slots[slot] = e;
-        return e;
-    }
-
-    /** Frees an entry's slot; its tag matches nothing from now on. */
-    private void freeEntry(Entry e) {
-        if (e.slot < slots.length && slots[e.slot] == e) {
-            slots[e.slot] = null;
-            if (freeCount == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, freeSlots.length * 2);
-            freeSlots[freeCount++] = e.slot;
-        }
-    }
-
-    private void removeEntry(Entry e) {
-        freeEntry(e);
-        if (e.process) {
-            byPid.remove(e.ident, e);
-        } else {
-            int fd = (int) e.ident;
-            if (fd < byFd.length && byFd[fd] == e) byFd[fd] = null;
-        }
-    }
-
-    private Entry entryOf(long udata) {
-        int slot = (int) udata;
-        if (slot <= 0 || slot >= slots.length) return null;
-        Entry e = slots[slot];
-        return e != null && e.tag == udata ? e : null;
-    }
-
-    /** One watched object: an fd number or a pid, with its slot, generation and owners. */
-    private static final class Entry {
-        final boolean process;
-        final long ident;
-        final int slot;
-        final long tag;
+    /** The knotes of one watched object (an fd number or a pid), and what the current poll learned of them. */
+    private static final class Knotes extends Descriptor {
         /** Interest bits whose knote the kernel holds, as far as we know. */
         int added;
-        boolean noByteCount;
-        Registration[] owners = new Registration[1];
-        int ownerCount;
 
         // What the current poll learned (valid while seq == pollSeq).
         int seq;
@@ -961,54 +799,8 @@ public final class KqueueBackend implements Backend {
         boolean statusKnown;
         long exitData;
 
-        Entry(boolean process, long ident, int slot, long tag) {
-            this.process = process;
-            this.ident = ident;
-            this.slot = slot;
-            this.tag = tag;
-        }
-
-        int interest() {
-            int interest = 0;
-            for (int i = 0; i < ownerCount; i++) interest |= owners[i].interest;
-            return interest;
-        }
-
-        void attach(Registration r) {
-            if (ownerCount == owners.length) owners = Arrays.copyOf(owners, ownerCount * 2);
-            owners[ownerCount++] = r;
-            r.entry = this;
-        }
-
-        void detach(Registration r) {
-            for (int i = 0; i < ownerCount; i++) {
-                if (owners[i] == r) {
-                    owners[i] = owners[--ownerCount];
-                    owners[ownerCount] = null;
-                    break;
-                }
-            }
-            if (r.entry == this) r.entry = null;
-        }
-    }
-
-    /** What a source's {@link Source#backendState()} holds: its interest and its entry. */
-    private static final class Registration {
-        final KqueueBackend backend;
-        final Source source;
-        int interest;
-        Entry entry;
-        boolean pendingExit;
-
-        Registration(KqueueBackend backend, Source source, int interest) {
-            this.backend = backend;
-            this.source = source;
-            this.interest = interest;
-        }
-
-        @Override
-        public String toString() {
-            return "kqueue registration of " + source + " for " + Interest.toString(interest);
+        Knotes(int fd, long pid, boolean process) {
+            super(fd, pid, process);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Availability;
 import io.kwait.spi.Backend;
@@ -29,7 +29,7 @@ import java.io.IOException;
  */
 public final class KqueueBackendProvider implements BackendProvider {
 
-    private static volatile String problem;
+    private static volatile String reason;
     private static volatile KqueuePlatform platform;
     private static volatile boolean probed;
 
@@ -50,15 +50,15 @@ public final class KqueueBackendProvider implements BackendProvider {
     @Override
     public Availability availability() {
         probe();
-        String p = problem;
+        String p = reason;
         return p == null ? Availability.yes() : Availability.no(p);
     }
 
     @Override
     public Backend open() throws IOException {
         probe();
-        if (problem != null) throw new IllegalStateException("the kqueue backend is not available here: " + problem);
-        return new KqueueBackend(KqueueBackend.NAME, new NativeKqueueBinding(platform));
+        if (reason != null) throw new IllegalStateException("the kqueue backend is not available here: " + reason);
+        return new KqueueBackend(KqueueBackend.NAME, new LibCKqueueBinding(platform));
     }
 
     /** Probes once (a race probes twice, with one answer). */
@@ -68,17 +68,17 @@ public final class KqueueBackendProvider implements BackendProvider {
         String why = d.problem();
         if (why == null) why = probeNative(d.platform());
         platform = d.platform();
-        problem = why;
+        reason = why;
         probed = true;
     }
 
     private static String probeNative(KqueuePlatform p) {
         try {
-            String jdkProblem = NioInternals.problem(); // before anything loads JNR
-            if (jdkProblem != null) return jdkProblem;
-            String libcProblem = NativeLibC.problem();
-            if (libcProblem != null) return libcProblem;
-            NativeKqueueBinding binding = new NativeKqueueBinding(p);
+            String jdkReason = NioInternals.reason(); // before anything loads JNR
+            if (jdkReason != null) return jdkReason;
+            String libcReason = LibCRuntime.reason();
+            if (libcReason != null) return libcReason;
+            LibCKqueueBinding binding = new LibCKqueueBinding(p);
             int kq = binding.kqueue();
             if (kq < 0) {
                 int err = binding.errno();

@@ -2,7 +2,7 @@ package io.kwait.nativeio.kqueue;
 
 /**
  * The system calls {@link KqueueBackend} makes, with C semantics: the real one
- * ({@link NativeKqueueBinding}, JNR on libc) on macOS and the BSDs, a simulated one
+ * ({@link LibCKqueueBinding}, JNR on libc) on macOS and the BSDs, a simulated one
  * ({@code SimulatedKqueue}, module {@code kqueue-sim}) on Linux for tests. Swapping the binding is
  * the only difference between the two: the backend writes change lists and reads event lists as
  * raw memory in {@link #platform()}'s layout either way.

@@ -8,7 +8,7 @@ package io.kwait.nativeio.kqueue;
  * the OS it simulates would.
  *
  * <p>Sources: each OS's {@code sys/event.h}, {@code sys/errno.h} and {@code sys/fcntl.h}
- * (native-facts.md §1.2-1.5). A value an OS does not define is 0, except filter numbers, whose
+ * (FreeBSD, xnu, OpenBSD). A value an OS does not define is 0, except filter numbers, whose
  * presence {@link Filters#userDefined()} states (0 is a valid filter number on NetBSD).
  *
  * @param os      for messages

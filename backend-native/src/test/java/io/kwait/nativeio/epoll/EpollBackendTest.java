@@ -1,9 +1,9 @@
 package io.kwait.nativeio.epoll;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.epoll.Linux;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.spi.Availability;
 import io.kwait.spi.BackendProvider;
@@ -59,11 +59,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class EpollBackendTest extends BackendContract<EpollBackend> {
 
-    private static final LibC LIBC = NativeLibC.libc();
+    private static final LibC LIBC = LibCRuntime.libc();
 
     private final Deque<Integer> rawFds = new ArrayDeque<>();
     private final List<Process> processes = new ArrayList<>();
-    private final NativeBuffer buf = new NativeBuffer(4096);
+    private final Memory buf = new Memory(4096);
 
     @Override
     protected void beforeEachTest() {
@@ -215,8 +215,8 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
         int ep = LIBC.epoll_create1(Linux.EPOLL_CLOEXEC);
         assertTrue(ep >= 0);
         rawFds.push(ep);
-        NativeBuffer ev = new NativeBuffer(16 * 4);
-        int dataOffset = io.kwait.nativeio.EpollEventLayout.current().dataOffset();
+        Memory ev = new Memory(16 * 4);
+        int dataOffset = io.kwait.nativeio.epoll.EpollEventLayout.current().dataOffset();
         ev.bytes.putInt(0, Linux.EPOLLIN);
         ev.bytes.putLong(dataOffset, 42);
         assertEquals(0, LIBC.epoll_ctl(ep, Linux.EPOLL_CTL_ADD, p[0], ev.address));
@@ -474,15 +474,15 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
             assertEquals(0, backend.poll(0, reports));
             // pidfd_send_signal through the binding: race-free against pid reuse.
             long pidfd = LIBC.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
-            assertTrue(pidfd >= 0, "pidfd_open: " + NativeLibC.describe(NativeLibC.errno()));
+            assertTrue(pidfd >= 0, "pidfd_open: " + LibCRuntime.describe(LibCRuntime.errno()));
             rawFds.push((int) pidfd);
             assertEquals(0, LIBC.syscall(Linux.SYS_PIDFD_SEND_SIGNAL, (int) pidfd, 15, 0L, 0));
             assertEquals(1, backend.poll(-1, reports));
             assertEquals(Interest.EXIT, reports.only().ready());
             // Not our child: waitid on its pidfd says ECHILD (and with WNOWAIT would never reap anyway).
-            NativeBuffer info = new NativeBuffer(Linux.SIGINFO_SIZE);
+            Memory info = new Memory(Linux.SIGINFO_SIZE);
             assertEquals(-1, LIBC.waitid(Linux.P_PIDFD, (int) pidfd, info.address, Linux.WEXITED | Linux.WNOHANG | Linux.WNOWAIT));
-            assertEquals(Linux.ECHILD, NativeLibC.errno());
+            assertEquals(Linux.ECHILD, LibCRuntime.errno());
         } finally {
             other.destroyForcibly();
         }

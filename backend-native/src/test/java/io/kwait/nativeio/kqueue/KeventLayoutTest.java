@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Every layout writes each field at its documented offset and width (native-facts.md §1.1) and
+ * Every layout writes each field at its documented offset and width and
  * reads back what it wrote; neighbours and padding stay untouched or zero.
  */
 class KeventLayoutTest {

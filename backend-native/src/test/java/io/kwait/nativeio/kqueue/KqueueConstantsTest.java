@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The numbers per OS (native-facts.md §1.2-1.4) and the choice of platform from system properties. */
+/** The numbers per OS and the choice of platform from system properties. */
 class KqueueConstantsTest {
 
     @Test

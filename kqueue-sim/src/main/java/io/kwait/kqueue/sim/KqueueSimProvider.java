@@ -1,6 +1,6 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.nativeio.kqueue.KqueueBackend;
 import io.kwait.nativeio.kqueue.KqueuePlatform;
@@ -50,9 +50,9 @@ abstract class KqueueSimProvider implements BackendProvider {
             return "the kqueue simulation runs on Linux only (it is built on epoll and pidfds); this is " + os
                     + ", use the real kqueue backend where there is one";
         }
-        String libcProblem = NativeLibC.problem();
+        String libcProblem = LibCRuntime.reason();
         if (libcProblem != null) return libcProblem;
-        String jdkProblem = NioInternals.problem();
+        String jdkProblem = NioInternals.reason();
         if (jdkProblem != null) return jdkProblem;
         return null;
     }

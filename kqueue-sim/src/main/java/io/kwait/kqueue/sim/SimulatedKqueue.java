@@ -45,11 +45,11 @@
  */
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.EpollEventLayout;
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.epoll.EpollEventLayout;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.epoll.Linux;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.PollTimeouts;
 import io.kwait.nativeio.kqueue.KeventLayout;
 import io.kwait.nativeio.kqueue.KqueueBinding;
@@ -138,7 +138,7 @@ public final class SimulatedKqueue implements KqueueBinding {
         this.layout = platform.layout();
         this.k = platform.constants();
         this.zombiesFire = k == KqueueConstants.FREEBSD;
-        this.libc = NativeLibC.libc();
+        this.libc = LibCRuntime.libc();
         this.runtime = jnr.ffi.Runtime.getSystemRuntime();
         KqueueConstants.Errnos e = k.errnos();
         // Linux numbers (asm-generic) and the simulated OS's, name by name; anything else becomes EIO.
@@ -175,7 +175,7 @@ public final class SimulatedKqueue implements KqueueBinding {
     }
 
     private int failLinux() {
-        return fail(osErrno(NativeLibC.errno()));
+        return fail(osErrno(LibCRuntime.errno()));
     }
 
     private int osErrno(int linux) {
@@ -292,7 +292,7 @@ public final class SimulatedKqueue implements KqueueBinding {
     }
 
     private final ThreadLocal<ByteBuffer> outBuffers = new ThreadLocal<>();
-    private final ThreadLocal<NativeBuffer> waitPollfd = ThreadLocal.withInitial(() -> new NativeBuffer(8));
+    private final ThreadLocal<Memory> waitPollfd = ThreadLocal.withInitial(() -> new Memory(8));
 
     private ByteBuffer copyIn(long address, int bytes) {
         byte[] a = new byte[bytes];
@@ -391,28 +391,28 @@ public final class SimulatedKqueue implements KqueueBinding {
         final HashMap<Long, Object> byTag = new HashMap<>();
         final ArrayDeque<Knote> pending = new ArrayDeque<>();
         final EpollEventLayout epollLayout = EpollEventLayout.current();
-        final int epollCapacity = 256;
-        final NativeBuffer epollEvents;
-        final NativeBuffer ctl = new NativeBuffer(16);
-        final NativeBuffer scratch = new NativeBuffer(Linux.SIGINFO_SIZE);
-        final NativeBuffer pollfd = new NativeBuffer(8);
-        final NativeBuffer one = new NativeBuffer(8);
+        int epollCapacity = 256;
+        Memory epollEvents;
+        final Memory ctl = new Memory(16);
+        final Memory scratch = new Memory(Linux.SIGINFO_SIZE);
+        final Memory pollfd = new Memory(8);
+        final Memory one = new Memory(8);
         long nextTag = 1; // 0 is the eventfd's
         boolean closed;
         int waiters;
 
         Queue() {
             int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
-            if (ep < 0) throw new SimFailure(osErrno(NativeLibC.errno()));
+            if (ep < 0) throw new SimFailure(osErrno(LibCRuntime.errno()));
             int efd = libc.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
             if (efd < 0) {
-                int err = NativeLibC.errno();
+                int err = LibCRuntime.errno();
                 libc.close(ep);
                 throw new SimFailure(osErrno(err));
             }
-            epollEvents = new NativeBuffer(epollCapacity * epollLayout.size());
+            epollEvents = new Memory(epollCapacity * epollLayout.size());
             if (epollCtl(ep, Linux.EPOLL_CTL_ADD, efd, Linux.EPOLLIN, 0L) < 0) {
-                int err = NativeLibC.errno();
+                int err = LibCRuntime.errno();
                 libc.close(efd);
                 libc.close(ep);
                 throw new SimFailure(osErrno(err));
@@ -494,7 +494,7 @@ public final class SimulatedKqueue implements KqueueBinding {
 
         /** Fact 6: waits (without the lock) until the epoll fd is readable or {@code nanos} pass. */
         private void waitReady(long nanos) {
-            NativeBuffer pfd = waitPollfd.get(); // not the queue's: this runs without the lock
+            Memory pfd = waitPollfd.get(); // not the queue's: this runs without the lock
             pfd.bytes.putInt(0, epfd);
             pfd.bytes.putShort(4, (short) 1); // POLLIN
             pfd.bytes.putShort(6, (short) 0);
@@ -610,7 +610,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             byTag.remove(w.tag);
             w.tag = nextTag++;
             if (epollCtl(epfd, Linux.EPOLL_CTL_ADD, w.fd, mask, w.tag) < 0) {
-                int err = NativeLibC.errno();
+                int err = LibCRuntime.errno();
                 if (err == Linux.EEXIST && epollCtl(epfd, Linux.EPOLL_CTL_MOD, w.fd, mask, w.tag) == 0) {
                     // an item for this file under the number existed (added through a dup'ed number): retagged
                 } else {
@@ -631,7 +631,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             if (pid <= 0 || pid > Integer.MAX_VALUE) return k.errnos().esrch();
             long rc = libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
             if (rc < 0) {
-                int err = NativeLibC.errno();
+                int err = LibCRuntime.errno();
                 if (err == Linux.ESRCH || err == Linux.EINVAL) return k.errnos().esrch(); // no such process
                 return osErrno(err == Linux.EPERM ? Linux.ENOSYS : err); // no pidfds here: cannot simulate
             }
@@ -656,7 +656,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             }
             w.tag = nextTag++;
             if (epollCtl(epfd, Linux.EPOLL_CTL_ADD, pidfd, Linux.EPOLLIN, w.tag) < 0) {
-                int err = NativeLibC.errno();
+                int err = LibCRuntime.errno();
                 libc.close(pidfd);
                 return osErrno(err);
             }
@@ -723,7 +723,7 @@ public final class SimulatedKqueue implements KqueueBinding {
         private void purgeIfReused(int fd) {
             FdWatch w = fds.get(fd);
             if (w == null || w.mask == 0) return;
-            if (epollCtl(epfd, Linux.EPOLL_CTL_MOD, fd, w.mask, w.tag) < 0 && NativeLibC.errno() == Linux.ENOENT) {
+            if (epollCtl(epfd, Linux.EPOLL_CTL_MOD, fd, w.mask, w.tag) < 0 && LibCRuntime.errno() == Linux.ENOENT) {
                 purgeFd(fd);
             }
         }
@@ -754,10 +754,15 @@ public final class SimulatedKqueue implements KqueueBinding {
             // Fetch what epoll knows: fds (level or edge) and exited processes.
             List<FdWatch> readyFds = new ArrayList<>();
             List<Integer> readyMasks = new ArrayList<>();
+            // Room for as many epoll events as the caller has kevents (a kqueue returns up to nevents).
+            if (max > epollCapacity) {
+                epollCapacity = max;
+                epollEvents = new Memory(epollCapacity * epollLayout.size());
+            }
             int m;
             do {
                 m = libc.epoll_wait(epfd, epollEvents.address, epollCapacity, 0);
-            } while (m < 0 && NativeLibC.errno() == Linux.EINTR);
+            } while (m < 0 && LibCRuntime.errno() == Linux.EINTR);
             for (int i = 0; i < m; i++) {
                 int base = i * epollLayout.size();
                 int ev = epollEvents.bytes.getInt(base + EpollEventLayout.EVENTS_OFFSET);

@@ -1,6 +1,6 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.kqueue.KeventLayout;
 import io.kwait.nativeio.kqueue.KqueueBinding;
 
@@ -13,15 +13,15 @@ final class Kev {
     record E(long ident, int filter, int flags, int fflags, long data, long udata) {}
 
     final KeventLayout layout;
-    final NativeBuffer changes;
-    final NativeBuffer events;
-    final NativeBuffer timespec = new NativeBuffer(KeventLayout.TIMESPEC_SIZE);
+    final Memory changes;
+    final Memory events;
+    final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
     int n;
 
     Kev(KeventLayout layout, int capacity) {
         this.layout = layout;
-        this.changes = new NativeBuffer(capacity * layout.size());
-        this.events = new NativeBuffer(capacity * layout.size());
+        this.changes = new Memory(capacity * layout.size());
+        this.events = new Memory(capacity * layout.size());
     }
 
     Kev add(long ident, int filter, int flags, int fflags, long data, long udata) {

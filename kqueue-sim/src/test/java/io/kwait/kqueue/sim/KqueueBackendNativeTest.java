@@ -1,10 +1,10 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.nativeio.kqueue.KqueueBinding;
 import io.kwait.nativeio.kqueue.KqueuePlatform;
-import io.kwait.nativeio.kqueue.NativeKqueueBinding;
+import io.kwait.nativeio.kqueue.LibCKqueueBinding;
 
 /**
  * The kqueue backend on this machine's real kqueue: runs on macOS, FreeBSD and OpenBSD (with the
@@ -12,14 +12,14 @@ import io.kwait.nativeio.kqueue.NativeKqueueBinding;
  */
 class KqueueBackendNativeTest extends KqueueBackendTestBase {
     @Override
-    KqueueBinding newBinding() { return new NativeKqueueBinding(KqueuePlatform.detect().platform()); }
+    KqueueBinding newBinding() { return new LibCKqueueBinding(KqueuePlatform.detect().platform()); }
 
     @Override
     String unusableBecause() {
         KqueuePlatform.Detection d = KqueuePlatform.detect();
         if (!d.supported()) return d.problem();
-        if (NativeLibC.problem() != null) return NativeLibC.problem();
-        return NioInternals.problem();
+        if (LibCRuntime.reason() != null) return LibCRuntime.reason();
+        return NioInternals.reason();
     }
 
     @Override

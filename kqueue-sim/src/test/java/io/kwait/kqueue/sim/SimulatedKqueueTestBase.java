@@ -1,9 +1,9 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.epoll.Linux;
+import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.nativeio.kqueue.KqueueConstants;
 import io.kwait.nativeio.kqueue.KqueuePlatform;
@@ -382,11 +382,11 @@ abstract class SimulatedKqueueTestBase {
 
     /** Blocks until {@code pid} exited (its pidfd is readable), without reaping it. */
     private static void awaitExit(long pid) {
-        LibC libc = NativeLibC.libc();
+        LibC libc = LibCRuntime.libc();
         int pidfd = (int) libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
         assertTrue(pidfd >= 0, "pidfd_open");
         try {
-            NativeBuffer pfd = new NativeBuffer(8);
+            Memory pfd = new Memory(8);
             pfd.bytes.putInt(0, pidfd);
             pfd.bytes.putShort(4, (short) 1);
             assertEquals(1, libc.poll(pfd.address, 1, 10_000), "the process did not exit");
@@ -475,9 +475,9 @@ abstract class SimulatedKqueueTestBase {
             assertEquals(0, sim.fcntl(fds[0], c.getfl(), 0) & c.oNonblock());
             assertEquals(0, sim.fcntl(fds[0], c.setfl(), c.oNonblock()));
             assertEquals(c.oNonblock(), sim.fcntl(fds[0], c.getfl(), 0) & c.oNonblock());
-            assertEquals(Linux.O_NONBLOCK, NativeLibC.libc().fcntl(fds[0], 3, 0) & Linux.O_NONBLOCK, "really non-blocking");
+            assertEquals(Linux.O_NONBLOCK, LibCRuntime.libc().fcntl(fds[0], 3, 0) & Linux.O_NONBLOCK, "really non-blocking");
             assertEquals(0, sim.fcntl(fds[0], c.setfd(), c.fdCloexec()));
-            NativeBuffer buf = new NativeBuffer(8);
+            Memory buf = new Memory(8);
             assertEquals(-1, sim.read(fds[0], buf.address, 8));
             assertEquals(k.errnos().eagain(), sim.errno(), "EAGAIN in the simulated OS's numbering");
             assertTrue(sim.strerror(k.errnos().eagain()).toLowerCase().contains("unavailable"), sim.strerror(k.errnos().eagain()));

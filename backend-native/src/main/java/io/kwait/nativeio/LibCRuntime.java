@@ -1,12 +1,13 @@
 package io.kwait.nativeio;
 
+import io.kwait.nativeio.binding.LibC;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Runtime;
 
 /**
  * Loads {@link LibC} once per JVM, lazily, and keeps why it failed if it did. Never throws from
- * {@link #problem()}, so availability probes can ask it.
+ * {@link #reason()}, so availability probes can ask it.
  *
  * <p>Before loading, sets {@code jffi.unsafe.disabled=true} unless the application chose a value:
  * jffi otherwise does its own memory access through {@code sun.misc.Unsafe}, which JDK 24+ warns
@@ -14,18 +15,18 @@ import jnr.ffi.Runtime;
  * {@code ByteBuffer}s and passes plain addresses, so jffi's slower JNI path is taken only while
  * JNR builds its stubs, once.
  */
-public final class NativeLibC {
-    private NativeLibC() {}
+public final class LibCRuntime {
+    private LibCRuntime() {}
 
     private static final class Holder {
         static final LibC LIBC;
         static final Runtime RUNTIME;
-        static final String PROBLEM;
+        static final String REASON;
 
         static {
             LibC libc = null;
             Runtime runtime = null;
-            String problem = null;
+            String reason = null;
             try {
                 if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
                 String name = Platform.getNativePlatform().getStandardCLibraryName();
@@ -33,11 +34,11 @@ public final class NativeLibC {
                 runtime = Runtime.getRuntime(libc);
             } catch (Throwable t) { // LinkageError from jffi's JNI stub, SecurityException, anything: report, never throw
                 libc = null;
-                problem = explain(t);
+                reason = explain(t);
             }
             LIBC = libc;
             RUNTIME = runtime;
-            PROBLEM = problem;
+            REASON = reason;
         }
     }
 
@@ -47,7 +48,7 @@ public final class NativeLibC {
      * nothing else does, so module org.objectweb.asm is not resolved unless the JVM is told to.
      */
     static String explain(Throwable t) {
-        boolean modulePath = NativeLibC.class.getModule().isNamed();
+        boolean modulePath = LibCRuntime.class.getModule().isNamed();
         if (mentions(t, "org/objectweb/asm") || mentions(t, "org.objectweb.asm")) {
             return modulePath
                     ? "JNR cannot load ASM (" + t + "): on the module path nothing requires module org.objectweb.asm"
@@ -67,8 +68,8 @@ public final class NativeLibC {
     }
 
     /** Why the C library cannot be used, or null when it can. */
-    public static String problem() {
-        return Holder.PROBLEM;
+    public static String reason() {
+        return Holder.REASON;
     }
 
     /**
@@ -78,7 +79,7 @@ public final class NativeLibC {
      */
     public static LibC libc() {
         LibC libc = Holder.LIBC;
-        if (libc == null) throw new IllegalStateException(Holder.PROBLEM);
+        if (libc == null) throw new IllegalStateException(Holder.REASON);
         return libc;
     }
 

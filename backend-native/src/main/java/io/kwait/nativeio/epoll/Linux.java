@@ -1,4 +1,4 @@
-package io.kwait.nativeio;
+package io.kwait.nativeio.epoll;
 
 import java.util.Locale;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.kwait.nativeio.kqueue;
 
-import io.kwait.nativeio.LibC;
-import io.kwait.nativeio.NativeLibC;
+import io.kwait.nativeio.binding.LibC;
+import io.kwait.nativeio.LibCRuntime;
 
 import java.util.Objects;
 
@@ -10,7 +10,7 @@ import java.util.Objects;
  * {@code pipe}, {@code fcntl}, {@code read} and {@code write} through JNR ({@link LibC}), for the
  * platform {@link KqueuePlatform#detect()} found. Only ever used on macOS and the BSDs.
  */
-public final class NativeKqueueBinding implements KqueueBinding {
+public final class LibCKqueueBinding implements KqueueBinding {
     private final KqueuePlatform platform;
     private final LibC libc;
 
@@ -19,9 +19,9 @@ public final class NativeKqueueBinding implements KqueueBinding {
      *
      * @throws IllegalStateException JNR could not load the C library (the message says why)
      */
-    public NativeKqueueBinding(KqueuePlatform platform) {
+    public LibCKqueueBinding(KqueuePlatform platform) {
         this.platform = Objects.requireNonNull(platform, "platform");
-        this.libc = NativeLibC.libc();
+        this.libc = LibCRuntime.libc();
     }
 
     @Override
@@ -66,7 +66,7 @@ public final class NativeKqueueBinding implements KqueueBinding {
 
     @Override
     public int errno() {
-        return NativeLibC.errno();
+        return LibCRuntime.errno();
     }
 
     @Override

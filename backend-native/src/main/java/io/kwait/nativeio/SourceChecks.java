@@ -6,13 +6,16 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * The argument checks every native backend makes on a {@link Source} before it touches the OS,
  * written once: what interest fits which kind of source, and which fd number a source stands for.
  */
-public final class NativeSources {
-    private NativeSources() {}
+public final class SourceChecks {
+    private SourceChecks() {}
 
     /** Refuses an interest that does not fit the source's kind. */
     public static void checkInterest(Source source, int interest) {
@@ -49,6 +52,40 @@ public final class NativeSources {
         }
         if (fd < 0) throw new IllegalArgumentException("negative fd " + fd + " for " + source);
         return fd;
+    }
+
+    /** {@code "fd 41"} for a raw fd, {@code "channel ... (fd 41)"} for a channel: the number named once. */
+    public static String describe(Source source, int fd) {
+        return source.channel() == null ? source.toString() : source + " (fd " + fd + ")";
+    }
+
+    /**
+     * The refusal of a regular file or directory, the same on every native backend: they are
+     * always ready, so waiting on them means nothing.
+     *
+     * @param what  {@link #describe} of the source
+     * @param cause what the OS said, e.g. {@code "epoll refuses them (EPERM)"}, or null
+     */
+    public static IllegalArgumentException alwaysReady(String what, String cause) {
+        return new IllegalArgumentException(what + " is a regular file or directory, which is always ready for reading"
+                + " and writing" + (cause == null ? "" : " (" + cause + ")") + ", so it cannot be waited on; read or"
+                + " write it directly, or wait on a pipe, socket or other pollable fd");
+    }
+
+    /**
+     * Refuses a raw fd that names a regular file or directory, for a kernel that would accept it
+     * (kqueue reports such a file ready for ever). Looked up through {@code /dev/fd}; where that
+     * does not tell (FreeBSD without fdescfs), the fd is let through.
+     */
+    public static void refuseFiles(Source source, int fd) {
+        if (source.kind() != Source.Kind.FD) return; // channels are sockets and pipes
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(Path.of("/dev/fd/" + fd), BasicFileAttributes.class);
+        } catch (IOException | RuntimeException unknown) {
+            return;
+        }
+        if (a.isRegularFile() || a.isDirectory()) throw alwaysReady(describe(source, fd), null);
     }
 
     private static void checkValidOps(SelectableChannel channel, int interest) {

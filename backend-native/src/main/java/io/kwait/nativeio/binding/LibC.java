@@ -1,4 +1,4 @@
-package io.kwait.nativeio;
+package io.kwait.nativeio.binding;
 
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.Variadic;
@@ -9,11 +9,11 @@ import jnr.ffi.types.uintptr_t;
 
 /**
  * The JNR binding of the C library functions kwait's native backends call. Obtain the one
- * instance with {@link NativeLibC#libc()}; read {@code errno} with {@link NativeLibC#errno()} on
+ * instance with {@code LibCRuntime.libc()}; read {@code errno} with {@code LibCRuntime.errno()} on
  * the same thread right after a call that failed.
  *
  * <p>Memory arguments are plain addresses ({@code @uintptr_t long}) of direct
- * {@link java.nio.ByteBuffer}s ({@link NativeBuffer}), so reading results costs no JNI call and
+ * {@link java.nio.ByteBuffer}s ({@code Memory}), so reading results costs no JNI call and
  * no {@code sun.misc.Unsafe}. Every call returns what the C function returns: {@code -1} with
  * {@code errno} set on failure.
  *
@@ -39,7 +39,7 @@ public interface LibC {
 
     /**
      * {@code int ioctl(int fd, unsigned long request, ...)} with one pointer argument, e.g.
-     * {@code FIONREAD} (whose number differs per OS: {@link Linux#FIONREAD}).
+     * {@code FIONREAD} (whose number differs per OS: {@code Linux.FIONREAD}).
      */
     @Variadic(fixedCount = 2)
     int ioctl(int fd, @u_int64_t long request, @uintptr_t long arg);
@@ -81,10 +81,10 @@ public interface LibC {
     /** {@code int pipe2(int fds[2], int flags)} (Linux 2.6.27), e.g. with {@code O_CLOEXEC | O_NONBLOCK}. */
     int pipe2(@Out int[] fds, int flags);
 
-    /** {@code int epoll_create1(int flags)}; kwait passes {@link Linux#EPOLL_CLOEXEC}. */
+    /** {@code int epoll_create1(int flags)}; kwait passes {@code Linux.EPOLL_CLOEXEC}. */
     int epoll_create1(int flags);
 
-    /** {@code int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)}; see {@link EpollEventLayout}. */
+    /** {@code int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)}; see {@code EpollEventLayout}. */
     int epoll_ctl(int epfd, int op, int fd, @uintptr_t long event);
 
     /** {@code int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)}. */
@@ -95,7 +95,7 @@ public interface LibC {
 
     /**
      * {@code ioctl(fd, request, arg)} bound with fixed arity (mapped to the symbol {@code ioctl} by
-     * {@link NativeLibC}), for the Linux hot path ({@code FIONREAD} after every READ readiness). On
+     * {@code LibCRuntime}), for the Linux hot path ({@code FIONREAD} after every READ readiness). On
      * every Linux ABI kwait runs on (x86-64, i386, aarch64, riscv64, loongarch64) an integer or
      * pointer argument after the fixed ones travels exactly as a fixed one, and JNR's fixed-arity
      * stub is much cheaper than its variadic path (measured here: 210 ns against 340 ns a call).
@@ -105,21 +105,21 @@ public interface LibC {
 
     /**
      * {@code long syscall(long number, ...)} with two int arguments: {@code pidfd_open(pid, flags)}
-     * ({@link Linux#SYS_PIDFD_OPEN}). glibc has no wrapper before 2.36, so kwait calls the number.
+     * ({@code Linux.SYS_PIDFD_OPEN}). glibc has no wrapper before 2.36, so kwait calls the number.
      */
     @Variadic(fixedCount = 1)
     long syscall(long number, int arg1, int arg2);
 
     /**
      * {@code long syscall(long number, ...)} with four arguments:
-     * {@code pidfd_send_signal(pidfd, sig, siginfo_t *info, flags)} ({@link Linux#SYS_PIDFD_SEND_SIGNAL}).
+     * {@code pidfd_send_signal(pidfd, sig, siginfo_t *info, flags)} ({@code Linux.SYS_PIDFD_SEND_SIGNAL}).
      */
     @Variadic(fixedCount = 1)
     long syscall(long number, int arg1, int arg2, @uintptr_t long arg3, int arg4);
 
     /**
      * {@code int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options)}. kwait never reaps:
-     * any use must pass {@link Linux#WNOWAIT} (the JDK reaps its children and would otherwise
+     * any use must pass {@code Linux.WNOWAIT} (the JDK reaps its children and would otherwise
      * report exit value 0).
      */
     int waitid(int idType, int id, @uintptr_t long info, int options);

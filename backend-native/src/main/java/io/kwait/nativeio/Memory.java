@@ -9,14 +9,14 @@ import java.nio.ByteOrder;
  * {@code sun.misc.Unsafe}); the address goes to C. Freed by the garbage collector with the
  * buffer, so an owner keeps a reference for as long as C may use the memory.
  */
-public final class NativeBuffer {
+public final class Memory {
     /** The memory, native byte order; use absolute get/put. */
     public final ByteBuffer bytes;
     /** Its address. */
     public final long address;
 
     /** Allocates {@code size} zeroed bytes. */
-    public NativeBuffer(int size) {
+    public Memory(int size) {
         this.bytes = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
         this.address = NioInternals.addressOf(bytes);
     }
