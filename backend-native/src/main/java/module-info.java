@@ -14,6 +14,7 @@ module io.kwait.nativeio {
     // The kqueue simulation (module kqueue-sim, tests only) implements KqueueBinding and runs
     // KqueueBackend on it with the per-OS layouts and constants.
     exports io.kwait.nativeio.kqueue to io.kwait.kqueue.sim;
+    exports io.kwait.nativeio.spawn; // JNR's generated SpawnLibC must see the interface, as for LibC
     provides io.kwait.spi.BackendProvider with io.kwait.nativeio.epoll.EpollBackendProvider,
             io.kwait.nativeio.kqueue.KqueueBackendProvider;
 }
