@@ -159,6 +159,22 @@ public abstract class ChildConformance extends ConformanceBase {
     }
 
     @Test
+    void anExitNoticedBetweenWaitsIsStillReportedByEvents() throws Exception {
+        Child c = start("true");
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!c.hasExited()) { // the kernel reaps it during waits that do not ask for it
+            if (System.nanoTime() > deadline) fail("never reaped");
+            kernel.wait(List.of(Event.after(Duration.ofMillis(2))), null);
+        }
+        assertFalse(c.isFinished(), "no wait reported its EXIT yet");
+        assertTrue(c.events().stream().anyMatch(e -> e.filter() == Filter.EXIT), c.events().toString());
+        List<Fired> f = kernel.wait(List.of(Event.exit(c)), Duration.ZERO);
+        assertEquals(OptionalInt.of(0), f.get(0).exitStatus());
+        finish(c);
+        assertTrue(c.isFinished());
+    }
+
+    @Test
     void stdinEndOfFileEndsTheChild() throws Exception {
         Child c = start("wc", "-c");
         ByteBuffer data = ByteBuffer.allocate(300_000);
