@@ -130,6 +130,16 @@ final class RelayedProcess implements SpawnedProcess {
     public CompletionStage<?> exitStage() {
         return process.onExit().thenRun(() -> {
             for (AutoCloseable c : farEnds) if (c instanceof Pipe.SourceChannel stdinFar) closeQuietly(stdinFar);
+            // The JDK defers the close of a channel a thread is blocked reading until that thread
+            // leaves: wait for the stdin relay, so that the pipe really has no reader any more.
+            for (Thread t : relays) {
+                if (!t.getName().endsWith("-stdin")) continue;
+                try {
+                    t.join(1_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         });
     }
 
