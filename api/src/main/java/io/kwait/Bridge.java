@@ -28,6 +28,8 @@ final class Bridge implements Access.Api {
 
     @Override public TaskCore core(Task<?> task) { return task.core; }
 
+    @Override public io.kwait.core.ChildCore core(Child child) { return child.core; }
+
     @Override public Task<?> newTask(TaskCore core) { return new Task<>(core); }
 
     @Override public RuntimeException closedKernel(String message) { return new ClosedKernelException(message); }

@@ -133,6 +133,16 @@ public final class Event {
     }
 
     /**
+     * The child exited and kwait reaped it; {@link Fired#exitStatus()} is its exit status, as
+     * {@link Process#exitValue()} reports it (128 + N when killed by signal N). Fires at once if it
+     * already has. Wait on the kernel that started the child.
+     */
+    public static Event exit(Child child) {
+        Objects.requireNonNull(child, "child");
+        return new Event(Kind.PROCESS, Filter.EXIT, child, child.pid(), null, null);
+    }
+
+    /**
      * The process with this pid exited; the exit status is unknown (see {@link #exit(Process)}).
      *
      * @throws IllegalArgumentException no process has this pid now; if it may already have

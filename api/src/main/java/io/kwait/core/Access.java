@@ -41,6 +41,9 @@ public final class Access {
         /** The internal state behind a public task. */
         TaskCore core(Task<?> task);
 
+        /** The internal state behind a public child. */
+        ChildCore core(io.kwait.Child child);
+
         /** The public handle of a new task. */
         Task<?> newTask(TaskCore core);
 

@@ -34,6 +34,8 @@ public final class Loop {
     private final ChanHome chans;
     private final StageHome stages;
     private final Home[] homes; // by Event.Kind ordinal
+    /** Children started here ({@link io.kwait.Child}), held until reaped and drained. */
+    final Children children = new Children();
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
     /** Bumped whenever something becomes runnable or a wait completes; a poll that sees it move does not block. */
@@ -202,6 +204,7 @@ public final class Loop {
     private void dispatch(Source source, int ready, int flags, long data, Throwable error) {
         if (source instanceof FdHome.Watch w) w.dispatch(ready, flags, data, error);
         else if (source instanceof ProcessHome.Watch p) p.dispatch(flags, data);
+        else if (source instanceof ChildCore.ExitWatch c) c.child().exitNoticed();
     }
 
     /** Runs {@code r} on the owner thread: now if the caller is the owner, else at the next poll (waking it). */
@@ -251,6 +254,7 @@ public final class Loop {
             backend.wakeup();
             LockSupport.parkNanos(1_000_000);
         }
+        children.closeAll();
         signals.close();
         processes.close();
         fds.close();

@@ -119,7 +119,16 @@ public final class ProcessHome implements Home {
     }
 
     @Override
+    public void check(Event e) {
+        if (e.resource() instanceof io.kwait.Child c) Access.api().core(c).checkLoop(loop);
+    }
+
+    @Override
     public void subscribe(WaitCall call, int i, Event e) {
+        if (e.resource() instanceof io.kwait.Child c) { // a child kwait started reaps itself: its own watch
+            Access.api().core(c).subscribeExit(call, i, e, this);
+            return;
+        }
         long pid = Access.api().number(e);
         Watch w = watches.get(pid);
         if (w == null) {
@@ -164,6 +173,10 @@ public final class ProcessHome implements Home {
 
     @Override
     public void release(Subscription s, boolean abandoned) {
+        if (s.watch instanceof ChildCore c) {
+            c.subs.remove(s);
+            return;
+        }
         Watch w = (Watch) s.watch;
         w.subs.remove(s);
         // An idle watch of a live process stays after a normal return (the next wait re-arms

@@ -70,6 +70,18 @@ public interface Backend extends AutoCloseable {
      */
     void wakeup();
 
+    /**
+     * Starts child processes whose pipes this backend watches, with no thread per child; offered
+     * only with {@link Capability#SPAWN}. Unlike the other methods, the spawner may be used from any
+     * thread (see {@link Spawner}).
+     *
+     * @throws UnsupportedOperationException the backend lacks {@link Capability#SPAWN} (the core then
+     *                                       starts children through {@link ProcessBuilder})
+     */
+    default Spawner spawner() {
+        throw new UnsupportedOperationException("the " + name() + " backend cannot spawn children itself");
+    }
+
     /** Number of sources currently registered; used by leak checks. */
     int registrationCount();
 

@@ -13,5 +13,10 @@ public enum Capability {
     /** Readiness reports carry the byte count available in {@code data} (kqueue, FIONREAD). */
     BYTES_AVAILABLE,
     /** Readiness reports set {@link ReadyFlags#EOF} when the peer hung up. */
-    EOF_FLAG
+    EOF_FLAG,
+    /**
+     * {@link Backend#spawner()} starts children whose pipes are non-blocking channels this backend
+     * watches, with no thread per child or per stream ({@code posix_spawn}).
+     */
+    SPAWN
 }

@@ -2,6 +2,7 @@ package io.kwait.nativeio;
 
 import io.kwait.spi.Interest;
 import io.kwait.spi.Source;
+import io.kwait.nativeio.spawn.PipeEnd;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -46,7 +47,8 @@ public final class SourceChecks {
                         + " before waiting on it");
             }
             checkValidOps(channel, interest);
-            fd = NioInternals.fdOf(channel);
+            // A child's pipe end made by kwait (io.kwait.nativeio.spawn) knows its fd; JDK channels are asked.
+            fd = channel instanceof PipeEnd p ? p.fdValue() : NioInternals.fdOf(channel);
         } else {
             fd = source.fd();
         }

@@ -125,6 +125,8 @@ import io.kwait.spi.Interest;
 import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
+import io.kwait.spi.Spawner;
+import io.kwait.nativeio.spawn.PosixSpawner;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -222,6 +224,7 @@ public final class EpollBackend implements Backend {
         EnumSet<Capability> caps = EnumSet.of(Capability.RAW_FD, Capability.EOF_FLAG);
         if (pidfdReason == null) caps.add(Capability.PROCESS_EXIT);
         if (countBytes) caps.add(Capability.BYTES_AVAILABLE);
+        if (PosixSpawner.instanceOrNull() != null) caps.add(Capability.SPAWN);
         this.capabilities = Collections.unmodifiableSet(caps);
         int ep = libc.epoll_create1(Linux.EPOLL_CLOEXEC);
         if (ep < 0) throw new IOException("epoll_create1 failed: " + LibCRuntime.describe(LibCRuntime.errno()));
@@ -256,6 +259,14 @@ public final class EpollBackend implements Backend {
     @Override
     public Set<Capability> capabilities() {
         return capabilities;
+    }
+
+    /** Children by posix_spawn, their pipes watched here like any fd (io.kwait.nativeio.spawn). */
+    @Override
+    public Spawner spawner() {
+        PosixSpawner s = PosixSpawner.instanceOrNull();
+        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.problem());
+        return s;
     }
 
     /** Once per JVM, as Go does: open a pidfd for ourselves. A refusal now is a refusal for every process. */

@@ -133,6 +133,8 @@ import io.kwait.spi.Interest;
 import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
+import io.kwait.spi.Spawner;
+import io.kwait.nativeio.spawn.PosixSpawner;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -305,7 +307,21 @@ public final class KqueueBackend implements Backend {
 
     @Override
     public Set<Capability> capabilities() {
-        return CAPABILITIES;
+        return PosixSpawner.instanceOrNull() != null ? CAPABILITIES_WITH_SPAWN : CAPABILITIES;
+    }
+
+    private static final Set<Capability> CAPABILITIES_WITH_SPAWN = Collections.unmodifiableSet(EnumSet.of(
+            Capability.RAW_FD, Capability.PROCESS_EXIT, Capability.BYTES_AVAILABLE, Capability.EOF_FLAG, Capability.SPAWN));
+
+    /**
+     * Children by posix_spawn, their pipes watched here like any fd and their exit by EVFILT_PROC
+     * (io.kwait.nativeio.spawn; Linux's C library only so far, i.e. under the simulation).
+     */
+    @Override
+    public Spawner spawner() {
+        PosixSpawner s = PosixSpawner.instanceOrNull();
+        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.problem());
+        return s;
     }
 
     /** The OS whose {@code struct kevent} layout and numbers this backend speaks (through its binding). */

@@ -10,6 +10,7 @@ import io.kwait.tests.ScenarioConformance;
 import io.kwait.tests.SignalConformance;
 import io.kwait.tests.TaskConformance;
 import io.kwait.tests.TimerConformance;
+import io.kwait.tests.ChildConformance;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Tag;
 
@@ -31,4 +32,5 @@ class EpollTest {
     @Nested class Tasks extends TaskConformance {}
     @Nested class Chans extends ChanConformance {}
     @Nested class Scenarios extends ScenarioConformance {}
+    @Nested class Children extends ChildConformance {}
 }

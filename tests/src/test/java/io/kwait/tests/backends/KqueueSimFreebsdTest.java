@@ -14,6 +14,7 @@ import io.kwait.tests.TaskConformance;
 import io.kwait.tests.TimerConformance;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
+import io.kwait.tests.ChildConformance;
 import org.junit.jupiter.api.Nested;
 
 /**
@@ -42,4 +43,5 @@ class KqueueSimFreebsdTest {
     @Nested class Tasks extends TaskConformance {}
     @Nested class Chans extends ChanConformance {}
     @Nested class Scenarios extends ScenarioConformance {}
+    @Nested class Children extends ChildConformance {}
 }

@@ -11,6 +11,7 @@ import io.kwait.tests.SignalConformance;
 import io.kwait.tests.TaskConformance;
 import io.kwait.tests.TimerConformance;
 import org.junit.jupiter.api.BeforeAll;
+import io.kwait.tests.ChildConformance;
 import org.junit.jupiter.api.Nested;
 
 /**
@@ -32,4 +33,5 @@ class KqueueSimMacosTest {
     @Nested class Tasks extends TaskConformance {}
     @Nested class Chans extends ChanConformance {}
     @Nested class Scenarios extends ScenarioConformance {}
+    @Nested class Children extends ChildConformance {}
 }
