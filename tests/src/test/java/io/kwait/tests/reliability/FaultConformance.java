@@ -120,10 +120,9 @@ public abstract class FaultConformance extends ConformanceBase {
     /**
      * Issue 9 defect 9, as the issue tells it: a plain thread waits on {@code [readable(s),
      * after(3s)]}, another closes {@code s} after 100 ms (a pace, not a synchronisation: closed
-     * before the wait starts, the ERROR comes at once and the test passes). Today nothing ends the
-     * wait on epoll and kqueue; on select only the timer does.
+     * before the wait starts, the ERROR comes at once and the test passes). Before the fix nothing
+     * ended the wait on epoll and kqueue, and on select only the timer did.
      */
-    @Tag("known-defect")
     @Test
     void channelClosedByAnotherThreadEndsTheWaitWithError() throws Exception {
         SocketChannel[] pair = connectedPair();
@@ -152,8 +151,7 @@ public abstract class FaultConformance extends ConformanceBase {
         assertTrue(ms < 1_000, "the ERROR came only after " + ms + " ms");
     }
 
-    /** Issue 9 defect 9 between tasks of one scheduler: today epoll reports only the timer. */
-    @Tag("known-defect")
+    /** Issue 9 defect 9 between tasks of one scheduler (before the fix epoll reported only the timer). */
     @Test
     void channelClosedByAnotherTaskEndsTheWaitWithError() throws Exception {
         SocketChannel[] pair = connectedPair();
