@@ -41,7 +41,7 @@ public abstract class LeakConformance extends ConformanceBase {
 
     @Test
     void manyWaitsOverRandomMixesLeaveNothingBehind() {
-        int waits = Reliability.scale(3_000, 100_000);
+        int waits = Reliability.scale(2_000, 100_000);
         long seed = Reliability.seed();
         int fds0 = openFds();
         int threads0 = platformThreads();

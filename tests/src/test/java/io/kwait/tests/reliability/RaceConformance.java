@@ -69,12 +69,12 @@ public abstract class RaceConformance extends ConformanceBase {
      * Issue 9 defect 1 where it shows: in cold JVMs, each running one scheduler (see
      * {@link ShutdownRaceMain}); before the fix one JVM in about 15 failed (JVM 10 of 60 here).
      * Virtual strand only: the continuation strand polls on the caller's thread and cannot race.
-     * A JVM costs about a second, so the short mode runs 10.
+     * A JVM costs about a second, so the short mode runs 6.
      */
     @Test
     void closingRightAfterTheRootReturnsRacesNothingInAColdJvm() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Reliability.strand().equals("virtual"), "the race is the virtual strand's");
-        int jvms = Reliability.scale(10, 300);
+        int jvms = Reliability.scale(6, 300);
         List<String> command = new java.util.ArrayList<>();
         command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -247,7 +247,7 @@ public abstract class RaceConformance extends ConformanceBase {
     }
 
     private void theExitOfAShortLivedChildIsNeverMissedRounds() throws Exception {
-        int rounds = Reliability.scale(150, 1_500);
+        int rounds = Reliability.scale(60, 1_500);
         long t0 = System.nanoTime();
         for (int i = 0; i < rounds; i++) {
             if (i % 3 == 2) {
