@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Base of every conformance test: one kernel per test on the backend named by the binding (one
@@ -20,9 +21,11 @@ import org.junit.jupiter.api.Timeout;
  * each abstract {@code *Conformance} class), and
  * the check every test ends with: closing the kernel leaves no registration, timer, relay or fd
  * behind. A test that needs a capability calls {@link #requires(Capability)} and is skipped where
- * the backend lacks it (never an {@code instanceof} check).
+ * the backend lacks it (never an {@code instanceof} check). {@link UncaughtCheck} fails a test when an
+ * exception escaped on one of kwait's threads (a task's virtual thread included) or kwait logged one.
  */
 @Timeout(30)
+@ExtendWith(UncaughtCheck.class)
 public abstract class ConformanceBase {
     static {
         JdkWarmUp.run();

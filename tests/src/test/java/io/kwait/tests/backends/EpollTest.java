@@ -11,6 +11,10 @@ import io.kwait.tests.SignalConformance;
 import io.kwait.tests.TaskConformance;
 import io.kwait.tests.TimerConformance;
 import io.kwait.tests.ChildConformance;
+import io.kwait.tests.reliability.FaultConformance;
+import io.kwait.tests.reliability.LeakConformance;
+import io.kwait.tests.reliability.RaceConformance;
+import io.kwait.tests.reliability.StressConformance;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Tag;
 
@@ -33,4 +37,8 @@ class EpollTest {
     @Nested class Chans extends ChanConformance {}
     @Nested class Scenarios extends ScenarioConformance {}
     @Nested class Children extends ChildConformance {}
+    @Nested class ReliabilityStress extends StressConformance {}
+    @Nested class ReliabilityFaults extends FaultConformance {}
+    @Nested class ReliabilityLeaks extends LeakConformance {}
+    @Nested class ReliabilityRaces extends RaceConformance {}
 }

@@ -15,6 +15,10 @@ import io.kwait.tests.TimerConformance;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import io.kwait.tests.ChildConformance;
+import io.kwait.tests.reliability.FaultConformance;
+import io.kwait.tests.reliability.LeakConformance;
+import io.kwait.tests.reliability.RaceConformance;
+import io.kwait.tests.reliability.StressConformance;
 import org.junit.jupiter.api.Nested;
 
 /**
@@ -44,4 +48,8 @@ class KqueueSimFreebsdTest {
     @Nested class Chans extends ChanConformance {}
     @Nested class Scenarios extends ScenarioConformance {}
     @Nested class Children extends ChildConformance {}
+    @Nested class ReliabilityStress extends StressConformance {}
+    @Nested class ReliabilityFaults extends FaultConformance {}
+    @Nested class ReliabilityLeaks extends LeakConformance {}
+    @Nested class ReliabilityRaces extends RaceConformance {}
 }
