@@ -18,7 +18,6 @@ module io.kwait.nativeio {
     exports io.kwait.nativeio to io.kwait.kqueue.sim;
     exports io.kwait.nativeio.epoll to io.kwait.kqueue.sim;
     exports io.kwait.nativeio.kqueue to io.kwait.kqueue.sim;
-    exports io.kwait.nativeio.spawn; // JNR's generated SpawnLibC must see the interface, as for LibC
     provides io.kwait.spi.BackendProvider with io.kwait.nativeio.epoll.EpollBackendProvider,
             io.kwait.nativeio.kqueue.KqueueBackendProvider;
 }

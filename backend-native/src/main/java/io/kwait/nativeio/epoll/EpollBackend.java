@@ -265,7 +265,7 @@ public final class EpollBackend implements Backend {
     @Override
     public Spawner spawner() {
         PosixSpawner s = PosixSpawner.instanceOrNull();
-        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.problem());
+        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.reason());
         return s;
     }
 

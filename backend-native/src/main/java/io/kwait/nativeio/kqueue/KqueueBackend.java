@@ -320,7 +320,7 @@ public final class KqueueBackend implements Backend {
     @Override
     public Spawner spawner() {
         PosixSpawner s = PosixSpawner.instanceOrNull();
-        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.problem());
+        if (s == null) throw new UnsupportedOperationException("no native spawn here: " + PosixSpawner.reason());
         return s;
     }
 

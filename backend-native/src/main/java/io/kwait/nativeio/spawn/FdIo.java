@@ -1,6 +1,7 @@
 package io.kwait.nativeio.spawn;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.binding.SpawnLibC;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,7 +16,7 @@ final class FdIo {
     private FdIo() {}
 
     private static final int SCRATCH = 64 * 1024;
-    private static final ThreadLocal<NativeBuffer> SCRATCH_BUFFER = ThreadLocal.withInitial(() -> new NativeBuffer(SCRATCH));
+    private static final ThreadLocal<Memory> SCRATCH_BUFFER = ThreadLocal.withInitial(() -> new Memory(SCRATCH));
 
     static int read(int fd, ByteBuffer dst) throws IOException {
         int want = dst.remaining();
@@ -23,7 +24,7 @@ final class FdIo {
         SpawnLibC c = Posix.libc();
         while (true) {
             long n;
-            NativeBuffer scratch = null;
+            Memory scratch = null;
             if (dst.isDirect()) {
                 n = c.read(fd, NioInternals.addressOf(dst) + dst.position(), want);
             } else {
@@ -52,7 +53,7 @@ final class FdIo {
             if (src.isDirect()) {
                 n = c.write(fd, NioInternals.addressOf(src) + src.position(), want);
             } else {
-                NativeBuffer scratch = SCRATCH_BUFFER.get();
+                Memory scratch = SCRATCH_BUFFER.get();
                 int len = Math.min(want, SCRATCH);
                 scratch.bytes.put(0, src, src.position(), len);
                 n = c.write(fd, scratch.address, len);

@@ -1,6 +1,6 @@
 package io.kwait.nativeio.spawn;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.Memory;
 import io.kwait.spi.SpawnedProcess;
 import java.io.IOException;
 import java.nio.channels.Pipe;
@@ -18,7 +18,7 @@ final class NativeChild implements SpawnedProcess {
     private final int pid;
     private final PipeSink stdin;
     private final PipeSource stdout, stderr;
-    private final NativeBuffer statusBuffer = new NativeBuffer(8);
+    private final Memory statusBuffer = new Memory(8);
     private int status = -1;
     private boolean reaped;
     private volatile Thread helper; // the exit watch of the fallback, or the background reaper
@@ -56,7 +56,7 @@ final class NativeChild implements SpawnedProcess {
     }
 
     private void awaitExitWithoutReaping() {
-        NativeBuffer info = new NativeBuffer(128);
+        Memory info = new Memory(128);
         while (true) {
             synchronized (this) {
                 if (reaped) return;

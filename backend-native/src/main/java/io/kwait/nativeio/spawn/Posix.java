@@ -1,7 +1,8 @@
 package io.kwait.nativeio.spawn;
 
-import io.kwait.nativeio.Linux;
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.binding.SpawnLibC;
+import io.kwait.nativeio.epoll.Linux;
+import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import java.nio.charset.Charset;
 import java.util.List;
@@ -14,7 +15,7 @@ import jnr.ffi.Runtime;
 /**
  * Loads {@link SpawnLibC} once and holds the constants spawning needs. Only Linux (glibc) values
  * are here, checked against the kernel's and glibc's headers for the architectures of
- * {@link Linux#VERIFIED_ARCHES}; on macOS and the BSDs {@link #problem()} says so and children are
+ * {@link Linux#VERIFIED_ARCHES}; on macOS and the BSDs {@link #reason()} says so and children are
  * started the portable way.
  */
 final class Posix {
@@ -43,41 +44,41 @@ final class Posix {
     private static final class Holder {
         static final SpawnLibC LIBC;
         static final Runtime RUNTIME;
-        static final String PROBLEM;
+        static final String REASON;
 
         static {
             SpawnLibC libc = null;
             Runtime rt = null;
-            String problem = null;
+            String reason = null;
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             if (!os.contains("linux")) {
-                problem = "kwait's posix_spawn knows the constants of Linux only (this is " + System.getProperty("os.name") + ")";
+                reason = "kwait's posix_spawn knows the constants of Linux only (this is " + System.getProperty("os.name") + ")";
             } else if (!Linux.constantsVerifiedFor(System.getProperty("os.arch"))) {
-                problem = "kwait's Linux constants are not verified for " + System.getProperty("os.arch");
-            } else if (NioInternals.problem() != null) {
-                problem = NioInternals.problem();
+                reason = "kwait's Linux constants are not verified for " + System.getProperty("os.arch");
+            } else if (NioInternals.reason() != null) {
+                reason = NioInternals.reason();
             } else {
                 try {
                     if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
                     libc = LibraryLoader.create(SpawnLibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
                     rt = Runtime.getRuntime(libc);
-                    if (rt.addressSize() != 8) problem = "kwait's posix_spawn needs a 64-bit JVM";
+                    if (rt.addressSize() != 8) reason = "kwait's posix_spawn needs a 64-bit JVM";
                 } catch (Throwable t) {
-                    problem = "JNR could not bind posix_spawn from the C library (" + t + ")";
+                    reason = "JNR could not bind posix_spawn from the C library (" + t + ")";
                 }
             }
-            LIBC = problem == null ? libc : null;
+            LIBC = reason == null ? libc : null;
             RUNTIME = rt;
-            PROBLEM = problem;
+            REASON = reason;
         }
     }
 
     /** Why children cannot be spawned natively here, or null. */
-    static String problem() { return Holder.PROBLEM; }
+    static String reason() { return Holder.REASON; }
 
     static SpawnLibC libc() {
         SpawnLibC c = Holder.LIBC;
-        if (c == null) throw new IllegalStateException(Holder.PROBLEM);
+        if (c == null) throw new IllegalStateException(Holder.REASON);
         return c;
     }
 
@@ -107,21 +108,21 @@ final class Posix {
     }
 
     /** A NUL-terminated C string in native memory (keep the buffer while C uses it). */
-    static NativeBuffer cString(String s) {
+    static Memory cString(String s) {
         byte[] b = s.getBytes(JNU);
         for (byte x : b) {
             if (x == 0) throw new IllegalArgumentException("a NUL character in \"" + s.replace("\0", "\\0") + "\"");
         }
-        NativeBuffer buf = new NativeBuffer(b.length + 1);
+        Memory buf = new Memory(b.length + 1);
         buf.bytes.put(0, b);
         return buf;
     }
 
     /** A NULL-terminated array of C strings ({@code char *const argv[]}); {@code keep} holds the strings' memory. */
-    static NativeBuffer cStringArray(List<String> strings, List<NativeBuffer> keep) {
-        NativeBuffer array = new NativeBuffer((strings.size() + 1) * 8);
+    static Memory cStringArray(List<String> strings, List<Memory> keep) {
+        Memory array = new Memory((strings.size() + 1) * 8);
         for (int i = 0; i < strings.size(); i++) {
-            NativeBuffer s = cString(strings.get(i));
+            Memory s = cString(strings.get(i));
             keep.add(s);
             array.bytes.putLong(i * 8, s.address);
         }

@@ -46,7 +46,8 @@
  */
 package io.kwait.nativeio.spawn;
 
-import io.kwait.nativeio.NativeBuffer;
+import io.kwait.nativeio.binding.SpawnLibC;
+import io.kwait.nativeio.Memory;
 import io.kwait.spi.SpawnedProcess;
 import io.kwait.spi.Spawner;
 import java.io.File;
@@ -61,7 +62,7 @@ import java.util.Map;
  * Starts children with {@code posix_spawnp} through JNR, their {@code PIPE}s as non-blocking
  * channels the native backends watch by fd ({@link PipeSource}, {@link PipeSink}), with no thread.
  * Shared by the epoll and kqueue backends ({@code Backend.spawner()}); available on Linux with
- * glibc ({@link #problem()} says why not elsewhere). Thread-safe.
+ * glibc ({@link #reason()} says why not elsewhere). Thread-safe.
  */
 public final class PosixSpawner implements Spawner {
 
@@ -75,10 +76,10 @@ public final class PosixSpawner implements Spawner {
 
         static {
             boolean chdir = false, closefrom = false;
-            if (Posix.problem() == null) {
+            if (Posix.reason() == null) {
                 SpawnLibC c = Posix.libc();
-                NativeBuffer fa = new NativeBuffer(Posix.ACTIONS_SIZE);
-                NativeBuffer root = Posix.cString("/");
+                Memory fa = new Memory(Posix.ACTIONS_SIZE);
+                Memory root = Posix.cString("/");
                 c.posix_spawn_file_actions_init(fa.address);
                 try {
                     chdir = c.posix_spawn_file_actions_addchdir_np(fa.address, root.address) == 0;
@@ -99,14 +100,14 @@ public final class PosixSpawner implements Spawner {
 
     private PosixSpawner() {}
 
-    /** The spawner, or null when {@link #problem()} is not. */
+    /** The spawner, or null when {@link #reason()} is not. */
     public static PosixSpawner instanceOrNull() {
-        return Posix.problem() == null ? INSTANCE : null;
+        return Posix.reason() == null ? INSTANCE : null;
     }
 
     /** Why children cannot be spawned natively here (OS, architecture, JNR, JDK internals), or null. */
-    public static String problem() {
-        return Posix.problem();
+    public static String reason() {
+        return Posix.reason();
     }
 
     @Override
@@ -124,9 +125,9 @@ public final class PosixSpawner implements Spawner {
         SpawnLibC c = Posix.libc();
         List<Integer> childSide = new ArrayList<>(3);  // closed in the parent after the spawn, whatever happens
         List<Integer> parentSide = new ArrayList<>(3); // closed only if the spawn fails
-        List<NativeBuffer> keep = new ArrayList<>();
-        NativeBuffer fa = new NativeBuffer(Posix.ACTIONS_SIZE);
-        NativeBuffer attr = new NativeBuffer(Posix.ATTR_SIZE);
+        List<Memory> keep = new ArrayList<>();
+        Memory fa = new Memory(Posix.ACTIONS_SIZE);
+        Memory attr = new Memory(Posix.ATTR_SIZE);
         boolean faInit = false, attrInit = false, ok = false;
         try {
             int[] in = stream(builder.redirectInput(), 0, prefix, childSide, parentSide);
@@ -141,7 +142,7 @@ public final class PosixSpawner implements Spawner {
             if (merge) check(c.posix_spawn_file_actions_adddup2(fa.address, 1, 2), "adddup2", prefix);
             else if (err[0] >= 0) check(c.posix_spawn_file_actions_adddup2(fa.address, err[0], 2), "adddup2", prefix);
             if (dir != null) {
-                NativeBuffer d = Posix.cString(dir.getPath());
+                Memory d = Posix.cString(dir.getPath());
                 keep.add(d);
                 check(c.posix_spawn_file_actions_addchdir_np(fa.address, d.address), "addchdir_np", prefix);
             }
@@ -153,7 +154,7 @@ public final class PosixSpawner implements Spawner {
 
             check(c.posix_spawnattr_init(attr.address), "posix_spawnattr_init", prefix);
             attrInit = true;
-            NativeBuffer empty = new NativeBuffer(Posix.SIGSET_SIZE), full = new NativeBuffer(Posix.SIGSET_SIZE);
+            Memory empty = new Memory(Posix.SIGSET_SIZE), full = new Memory(Posix.SIGSET_SIZE);
             keep.add(empty);
             keep.add(full);
             c.sigemptyset(empty.address);
@@ -163,11 +164,11 @@ public final class PosixSpawner implements Spawner {
             check(c.posix_spawnattr_setflags(attr.address, (short) (Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF)),
                     "setflags", prefix);
 
-            NativeBuffer file = Posix.cString(program);
-            NativeBuffer argv = Posix.cStringArray(cmd, keep);
+            Memory file = Posix.cString(program);
+            Memory argv = Posix.cStringArray(cmd, keep);
             List<String> env = new ArrayList<>();
             for (Map.Entry<String, String> e : builder.environment().entrySet()) env.add(e.getKey() + "=" + e.getValue());
-            NativeBuffer envp = Posix.cStringArray(env, keep);
+            Memory envp = Posix.cStringArray(env, keep);
             keep.add(file);
             keep.add(argv);
             keep.add(envp);
@@ -222,7 +223,7 @@ public final class PosixSpawner implements Spawner {
                     case WRITE -> Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC;
                     default -> Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND;
                 };
-                NativeBuffer path = Posix.cString(f.getPath());
+                Memory path = Posix.cString(f.getPath());
                 int fd = c.open(path.address, flags | Posix.O_CLOEXEC, 0666);
                 if (fd < 0) {
                     String role = which == 0 ? "stdin" : which == 1 ? "stdout" : "stderr";

@@ -1,4 +1,4 @@
-package io.kwait.nativeio.spawn;
+package io.kwait.nativeio.binding;
 
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.Variadic;
@@ -7,7 +7,7 @@ import jnr.ffi.types.ssize_t;
 import jnr.ffi.types.uintptr_t;
 
 /**
- * The JNR binding of what {@link PosixSpawner} calls in the C library: {@code posix_spawnp} and
+ * The JNR binding of what {@code PosixSpawner} calls in the C library: {@code posix_spawnp} and
  * its file actions and attributes, pipes, {@code waitpid}, {@code kill}, and {@code read}/{@code write}
  * for the pipe channels. Memory arguments are addresses of direct buffers. Functions return what C returns; the {@code posix_spawn*} family returns an errno
  * value instead of setting {@code errno}.
@@ -15,7 +15,7 @@ import jnr.ffi.types.uintptr_t;
  * <p>{@code posix_spawn_file_actions_addchdir_np} (glibc 2.29) and
  * {@code posix_spawn_file_actions_addclosefrom_np} (glibc 2.34) may be missing: JNR binds symbols
  * lazily, so calling one that is absent throws {@link UnsatisfiedLinkError}, which
- * {@link PosixSpawner} probes once.
+ * {@code PosixSpawner} probes once.
  */
 public interface SpawnLibC {
     int posix_spawn_file_actions_init(@uintptr_t long actions);
