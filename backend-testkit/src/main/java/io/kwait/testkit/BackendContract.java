@@ -202,8 +202,12 @@ public abstract class BackendContract<B extends Backend> {
         // The byte may still be in flight on loopback; poll until READ shows up with WRITE.
         do {
             poll(-1);
-        } while (reports.only().ready() != (Interest.READ | Interest.WRITE));
-        assertEquals(expectedData(1), reports.only().data());
+        } while (reports.readyOf(src) != (Interest.READ | Interest.WRITE));
+        assertEquals(expectedData(1), reports.carrying(src, Interest.READ).data());
+        Reports.Report write = reports.carrying(src, Interest.WRITE);
+        if ((write.ready() & Interest.READ) == 0) {
+            assertEquals(0, write.data(), "a WRITE report carries no READ byte count");
+        }
     }
 
     @Test

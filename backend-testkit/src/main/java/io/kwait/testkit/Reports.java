@@ -25,6 +25,22 @@ public final class Reports implements ReadySink {
         return list.get(0);
     }
 
+    /**
+     * The ready bits reported for {@code s}, over every report: a backend may report one source's
+     * filters in separate calls when their data or flags differ (each Fired carries its own).
+     */
+    public int readyOf(Source s) {
+        int ready = 0;
+        for (Report r : list) if (r.source() == s) ready |= r.ready();
+        return ready;
+    }
+
+    /** The report for {@code s} that carries {@code bit}, or null. */
+    public Report carrying(Source s, int bit) {
+        for (Report r : list) if (r.source() == s && (r.ready() & bit) != 0) return r;
+        return null;
+    }
+
     /** The report for {@code s}, or null; fails when there are two. */
     public Report of(Source s) {
         Report found = null;
