@@ -419,9 +419,13 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
         assertEquals(Interest.EXIT, r.ready());
         if (platform().constants() == KqueueConstants.MACOS) {
             assertEquals(0, r.flags(), "no NOTE_EXITSTATUS for a non-child");
-        } else {
-            assertEquals(ReadyFlags.EXIT_STATUS, r.flags(), "its parent never reaps: the status is there");
+        } else if (r.flags() == ReadyFlags.EXIT_STATUS) {
+            // FreeBSD stores a status with every NOTE_EXIT; the simulation reads it with waitid(WNOWAIT)
+            // and so finds it only if the orphan's real parent (init or a subreaper) has not reaped it
+            // yet: a race, which is why the core reports no status for non-children (defect 7).
             assertEquals(128 + 15, r.data());
+        } else {
+            assertEquals(0, r.flags(), "either the status or nothing: " + r);
         }
     }
 
