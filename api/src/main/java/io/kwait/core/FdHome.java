@@ -169,15 +169,19 @@ public final class FdHome implements Home {
     }
 
     /**
-     * After a normal return an idle watch stays (silently armed until it next fires) so the next
-     * wait on the same fd costs nothing; after a wait that threw it is released at once.
+     * After a normal return an idle channel watch stays (silently armed until it next fires) so the
+     * next wait on the same channel costs nothing; after a wait that threw it is released at once.
+     * A raw fd's watch never stays idle: kwait cannot see a raw fd being closed, and its number may
+     * be reused by the next pipe or socket the program opens, which must not inherit the old
+     * registration (issue 9, defect 8). A loop on one raw fd therefore pays a register and a
+     * deregister per wait.
      */
     @Override
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
         if (w.channel() != null) channelSubscriptions--;
         w.subs.remove(s);
-        if (w.subs.isEmpty() && (abandoned || w.isClosedChannel())) w.forget();
+        if (w.subs.isEmpty() && (abandoned || w.channel() == null || w.isClosedChannel())) w.forget();
     }
 
     // ---------------------------------------------------------------- channels closed under a wait

@@ -329,8 +329,7 @@ public abstract class FaultConformance extends ConformanceBase {
         Reliability.figure(backend(), "fault/fd-reuse-channels", rounds + " rounds of close-and-reuse: no stale event, no missed one");
     }
 
-    /** Issue 9 defect 8: a raw fd closed and its number reused keeps the old registration. */
-    @Tag("known-defect")
+    /** Issue 9 defect 8: a raw fd closed and its number reused must not keep the old registration. */
     @Test
     void reusedRawFdNumbersGetNoStaleOrMissedEvents() throws Exception {
         requires(Capability.RAW_FD);
