@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Native memory for {@link LibC} calls: a direct {@link ByteBuffer} in native byte order and its
+ * Native memory for {@link io.kwait.nativeio.binding.LibC LibC} calls: a direct {@link ByteBuffer} in native byte order and its
  * address. Reads and writes go through the buffer (JIT intrinsics, no JNI, no
  * {@code sun.misc.Unsafe}); the address goes to C. Freed by the garbage collector with the
  * buffer, so an owner keeps a reference for as long as C may use the memory.

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Linux constants for {@link LibC}, as the kernel's uapi headers define them for the
+ * Linux constants for {@link io.kwait.nativeio.binding.LibC LibC}, as the kernel's uapi headers define them for the
  * architectures in {@link #VERIFIED_ARCHES} (x86 and the asm-generic ones). Some differ elsewhere
  * ({@code O_NONBLOCK} and {@code FIONREAD} on mips, sparc, alpha, powerpc), which is why the epoll
  * backend declares itself unavailable on other architectures rather than guess.
