@@ -93,6 +93,9 @@ public final class Loop {
         Thread me = Thread.currentThread();
         ownership.enterWait(me);
         try {
+            // Again, now that this thread is published as the waiting one: close() sets the flag and
+            // then looks for a waiting thread, so either it waits for us or we see the flag here.
+            if (closed) throw Access.api().closedKernel("kernel is closed; open a new one with Kernel.open()");
             check(list);
             return waitOnThread(list, timeout);
         } finally {
@@ -119,6 +122,7 @@ public final class Loop {
         Thread me = Thread.currentThread();
         ownership.enterWait(me);
         try {
+            if (closed) throw Access.api().closedKernel("kernel is closed; open a new one with Kernel.open()"); // as in wait
             if (on) signals.watch(e); else signals.unwatch(e);
         } finally {
             ownership.leaveWait(me);

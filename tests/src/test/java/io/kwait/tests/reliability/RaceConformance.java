@@ -284,7 +284,6 @@ public abstract class RaceConformance extends ConformanceBase {
      * error) instead of {@code ClosedKernelException}: {@code wait} checks {@code closed} before it
      * takes the waiting-thread slot that {@code close} waits on. The same family as defect 1.
      */
-    @Tag("known-defect")
     @Test
     void closingTheKernelUnderAWaitingThreadEndsItsWait() {
         Reliability.bounded(this::closingTheKernelUnderAWaitingThreadEndsItsWaitRounds);
