@@ -26,7 +26,11 @@
 package io.kwait.nativeio;
 
 import io.kwait.spi.Interest;
+import io.kwait.spi.ReadyFlags;
+import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
+
+import java.nio.channels.ClosedChannelException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -248,6 +252,36 @@ public final class DescriptorTable<D extends Descriptor> {
             if ((o.interest & Interest.EXIT) != 0 && o.pendingExit) due.add(o);
         }
         return due;
+    }
+
+    /**
+     * Reports every pending exit whose interest includes EXIT (fact 4), forgetting each first: a
+     * pending exit is reported once.
+     *
+     * @return the number of sink calls made
+     */
+    public int reportPendingExits(ReadySink sink, Consumer<Owner> forget) {
+        int reported = 0;
+        for (Owner owner : pendingExitsToReport()) {
+            if (!owner.isPendingExit()) continue; // forgotten by the sink meanwhile
+            forget.accept(owner);
+            reported++;
+            sink.ready(owner.source(), Interest.EXIT, 0, 0, null);
+        }
+        return reported;
+    }
+
+    /**
+     * If {@code owner}'s channel is closed (fact 3), forgets it and reports ERROR with a
+     * {@link ClosedChannelException} for an event that still reached it.
+     *
+     * @return whether it was reported (one sink call)
+     */
+    public boolean reportIfClosedChannel(Owner owner, ReadySink sink, Consumer<Owner> forget) {
+        if (!owner.isClosedChannel()) return false;
+        forget.accept(owner);
+        sink.ready(owner.source(), Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
+        return true;
     }
 
     /** Every descriptor in the table, for a backend's close. */
