@@ -246,7 +246,7 @@ public final class DescriptorTable<D extends Descriptor> {
     }
 
     /** The pending exits whose interest includes EXIT, as a copy (the caller forgets them while reporting). */
-    public List<Owner> pendingExitsToReport() {
+    private List<Owner> pendingExitsToReport() {
         ArrayList<Owner> due = new ArrayList<>(pendingExits.size());
         for (Owner o : pendingExits) {
             if ((o.interest & Interest.EXIT) != 0 && o.pendingExit) due.add(o);

@@ -13,10 +13,10 @@ class KqueueExitStatusTest {
 
     @Test
     void exitCodesAreDecodedTheJdksWay() {
-        assertEquals(5, KqueueBackend.exitCode(5 << 8));
-        assertEquals(0, KqueueBackend.exitCode(0));
-        assertEquals(128 + 9, KqueueBackend.exitCode(9));
-        assertEquals(128 + 11, KqueueBackend.exitCode(11 | 0x80), "core dumped");
-        assertEquals(-1, KqueueBackend.exitCode(0x137f), "stopped is not an exit");
+        assertEquals(5, ProcWatch.exitCode(5 << 8));
+        assertEquals(0, ProcWatch.exitCode(0));
+        assertEquals(128 + 9, ProcWatch.exitCode(9));
+        assertEquals(128 + 11, ProcWatch.exitCode(11 | 0x80), "core dumped");
+        assertEquals(-1, ProcWatch.exitCode(0x137f), "stopped is not an exit");
     }
 }

@@ -85,7 +85,7 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
 
     /**
      * One more poller than carriers, not the contract's two per carrier: a poller here holds its
-     * carrier for a slice of 20 ms at a time (fact 9), so starting many more takes seconds on a
+     * carrier for a slice of 20 ms at a time (fact 9, in KeventWait), so starting many more takes seconds on a
      * small, busy machine.
      */
     @Override
@@ -277,16 +277,17 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
     }
 
     /**
-     * KqueueBackend's change list length (fact 3), package-private there: read, not copied, so the
-     * test above overflows the list whatever its length becomes.
+     * The kqueue backend's change list length (ChangeList.CAPACITY, its fact 3), package-private
+     * there: read, not copied, so the test above overflows the list whatever its length becomes.
      */
     private static int changeCapacity() {
         try {
-            java.lang.reflect.Field f = KqueueBackend.class.getDeclaredField("CHANGE_CAPACITY");
+            Class<?> changeList = Class.forName("io.kwait.nativeio.kqueue.ChangeList");
+            java.lang.reflect.Field f = changeList.getDeclaredField("CAPACITY");
             f.setAccessible(true);
             return f.getInt(null);
         } catch (ReflectiveOperationException e) {
-            throw new AssertionError("KqueueBackend.CHANGE_CAPACITY is gone: point this test at the new limit", e);
+            throw new AssertionError("ChangeList.CAPACITY is gone: point this test at the new limit", e);
         }
     }
 
