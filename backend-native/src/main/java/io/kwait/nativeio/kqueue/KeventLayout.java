@@ -97,8 +97,7 @@ public record KeventLayout(String name, int size, int identWidth, int filterOffs
         putSized(b, base + filterOffset, filterWidth, filter);
         putSized(b, base + flagsOffset, flagsWidth, flags);
         b.putInt(base + fflagsOffset, fflags);
-        if (dataWidth == 8) b.putLong(base + dataOffset, data);
-        else b.putInt(base + dataOffset, (int) data);
+        putSized(b, base + dataOffset, dataWidth, data);
         b.putLong(base + udataOffset, udata);
     }
 
@@ -109,14 +108,12 @@ public record KeventLayout(String name, int size, int identWidth, int filterOffs
 
     /** {@code filter} of kevent {@code index}: sign-extended from a {@code short}, or NetBSD's {@code uint32_t} as is. */
     public int filter(ByteBuffer b, int index) {
-        int at = index * size + filterOffset;
-        return filterWidth == 2 ? b.getShort(at) : b.getInt(at);
+        return (int) getSized(b, index * size + filterOffset, filterWidth, false);
     }
 
     /** {@code flags} of kevent {@code index}, unsigned. */
     public int flags(ByteBuffer b, int index) {
-        int at = index * size + flagsOffset;
-        return flagsWidth == 2 ? Short.toUnsignedInt(b.getShort(at)) : b.getInt(at);
+        return (int) getSized(b, index * size + flagsOffset, flagsWidth, true);
     }
 
     /** Overwrites {@code flags} of kevent {@code index}. */
@@ -131,8 +128,7 @@ public record KeventLayout(String name, int size, int identWidth, int filterOffs
 
     /** {@code data} of kevent {@code index}, sign-extended. */
     public long data(ByteBuffer b, int index) {
-        int at = index * size + dataOffset;
-        return dataWidth == 8 ? b.getLong(at) : b.getInt(at);
+        return getSized(b, index * size + dataOffset, dataWidth, false);
     }
 
     /** {@code udata} of kevent {@code index}. */
@@ -146,9 +142,21 @@ public record KeventLayout(String name, int size, int identWidth, int filterOffs
         return b.getLong(index * size + extOffset + 8 * k);
     }
 
-    private static void putSized(ByteBuffer b, int at, int width, int value) {
-        if (width == 2) b.putShort(at, (short) value);
-        else b.putInt(at, value);
+    /** A field of 2, 4 or 8 bytes; a 2-byte one sign-extended unless {@code unsigned}, a 4-byte one always. */
+    private static long getSized(ByteBuffer b, int at, int width, boolean unsigned) {
+        return switch (width) {
+            case 2 -> unsigned ? Short.toUnsignedInt(b.getShort(at)) : b.getShort(at);
+            case 4 -> b.getInt(at);
+            default -> b.getLong(at);
+        };
+    }
+
+    private static void putSized(ByteBuffer b, int at, int width, long value) {
+        switch (width) {
+            case 2 -> b.putShort(at, (short) value);
+            case 4 -> b.putInt(at, (int) value);
+            default -> b.putLong(at, value);
+        }
     }
 
     /** Writes a {@code struct timespec} of {@code nanos} (at least 0) at {@code offset}. */

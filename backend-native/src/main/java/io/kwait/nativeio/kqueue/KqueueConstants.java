@@ -56,6 +56,26 @@ public record KqueueConstants(String os, Filters filters, Flags flags, Notes not
     /** {@code fcntl(2)} commands and flags. */
     public record Fcntl(int getfd, int setfd, int fdCloexec, int getfl, int setfl, int oNonblock) {}
 
+    /** The filter numbers every OS here agrees on (macOS, FreeBSD, OpenBSD); only {@code EVFILT_USER} differs. */
+    private static Filters filters(int user) {
+        return new Filters(-1, -2, -3, -4, -5, -6, -7, user, true);
+    }
+
+    /**
+     * The {@code NOTE_*} values every OS here agrees on; {@code NOTE_EXITSTATUS} (macOS only) and the
+     * timer units differ.
+     */
+    private static Notes notes(int exitStatus, int timerMilliseconds, int timerMicroseconds, int timerNanoseconds,
+                               int timerAbsolute) {
+        return new Notes(0x80000000, exitStatus, 0x000FFFFF, 0x01000000, 0, 0x40000000, 0x80000000, 0xC0000000,
+                0xC0000000, 0x00FFFFFF, 0x1, 0x1, timerMilliseconds, timerMicroseconds, timerNanoseconds, timerAbsolute);
+    }
+
+    /** The {@code errno} values every OS here agrees on; only {@code ENOTSUP} differs. */
+    private static Errnos errnos(int enotsup) {
+        return new Errnos(1, 2, 3, 4, 5, 9, 12, 13, 14, 22, 24, 32, 35, enotsup, 78, 54, 61);
+    }
+
     /** The flags and {@code fflags} bits every OS here agrees on (macOS, FreeBSD, OpenBSD). */
     private static Flags flags(int udataSpecific, int forceOneshot, int vanished, int keepUdata, int sysflags) {
         return new Flags(0x0001, 0x0002, 0x0004, 0x0008, 0x0010, 0x0020, 0x0040, 0x0080,
@@ -66,20 +86,12 @@ public record KqueueConstants(String os, Filters filters, Flags flags, Notes not
 
     /** macOS ({@code xnu bsd/sys/event.h}). */
     public static final KqueueConstants MACOS = new KqueueConstants("macOS",
-            new Filters(-1, -2, -3, -4, -5, -6, -7, -10, true),
-            flags(0x0100, 0, 0x0200, 0, 0xF000),
-            new Notes(0x80000000, 0x04000000, 0x000FFFFF, 0x01000000, 0, 0x40000000, 0x80000000, 0xC0000000,
-                    0xC0000000, 0x00FFFFFF, 0x1, 0x1, 0, 0x2, 0x4, 0x8),
-            new Errnos(1, 2, 3, 4, 5, 9, 12, 13, 14, 22, 24, 32, 35, 45, 78, 54, 61),
+            filters(-10), flags(0x0100, 0, 0x0200, 0, 0xF000), notes(0x04000000, 0, 0x2, 0x4, 0x8), errnos(45),
             BSD_FCNTL);
 
     /** FreeBSD (both the 12+ and the 11 ABI; only the struct layout differs). */
     public static final KqueueConstants FREEBSD = new KqueueConstants("FreeBSD",
-            new Filters(-1, -2, -3, -4, -5, -6, -7, -11, true),
-            flags(0, 0x0100, 0, 0x0200, 0xF000),
-            new Notes(0x80000000, 0, 0x000FFFFF, 0x01000000, 0, 0x40000000, 0x80000000, 0xC0000000,
-                    0xC0000000, 0x00FFFFFF, 0x1, 0x1, 0x2, 0x4, 0x8, 0x10),
-            new Errnos(1, 2, 3, 4, 5, 9, 12, 13, 14, 22, 24, 32, 35, 45, 78, 54, 61),
+            filters(-11), flags(0, 0x0100, 0, 0x0200, 0xF000), notes(0, 0x2, 0x4, 0x8, 0x10), errnos(45),
             BSD_FCNTL);
 
     /**
@@ -87,11 +99,7 @@ public record KqueueConstants(String os, Filters filters, Flags flags, Notes not
      * kernels refuse it, and the backend's probe then takes the pipe.
      */
     public static final KqueueConstants OPENBSD = new KqueueConstants("OpenBSD",
-            new Filters(-1, -2, -3, -4, -5, -6, -7, -10, true),
-            flags(0, 0, 0, 0, 0xF800),
-            new Notes(0x80000000, 0, 0x000FFFFF, 0x01000000, 0, 0x40000000, 0x80000000, 0xC0000000,
-                    0xC0000000, 0x00FFFFFF, 0x1, 0x1, 0, 0x2, 0x3, 0x10),
-            new Errnos(1, 2, 3, 4, 5, 9, 12, 13, 14, 22, 24, 32, 35, 91, 78, 54, 61),
+            filters(-10), flags(0, 0, 0, 0, 0xF800), notes(0, 0, 0x2, 0x3, 0x10), errnos(91),
             BSD_FCNTL);
 
     /**
