@@ -2,7 +2,6 @@ package io.kwait.nativeio.spawn;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.spi.SelectorProvider;
 
@@ -14,38 +13,24 @@ import java.nio.channels.spi.SelectorProvider;
  * Closing it gives the child end of file.
  */
 final class PipeSink extends Pipe.SinkChannel implements PipeEnd {
-    private final int fd;
-    private final String what;
-    private final Object lock = new Object();
+    private final PipeFd fd;
 
     PipeSink(int fd, String what) throws IOException {
         super(SelectorProvider.provider());
-        this.fd = fd;
-        this.what = what;
+        this.fd = new PipeFd(fd, what);
         configureBlocking(false);
     }
 
-    @Override public int fdValue() { return fd; }
+    @Override public int fdValue() { return fd.fd(); }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-        synchronized (lock) {
-            if (!isOpen()) throw new ClosedChannelException();
-            return FdIo.write(fd, src);
-        }
+        return fd.write(this, src);
     }
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        java.util.Objects.checkFromIndexSize(offset, length, srcs.length);
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            if (!srcs[i].hasRemaining()) continue;
-            int n = write(srcs[i]);
-            total += n;
-            if (srcs[i].hasRemaining()) break;
-        }
-        return total;
+        return PipeFd.eachBuffer(srcs, offset, length, this::write);
     }
 
     @Override
@@ -55,18 +40,16 @@ final class PipeSink extends Pipe.SinkChannel implements PipeEnd {
 
     @Override
     protected void implCloseSelectableChannel() {
-        synchronized (lock) {
-            Posix.libc().close(fd);
-        }
+        fd.close();
     }
 
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
-        FdIo.setBlocking(fd, block);
+        fd.setBlocking(block);
     }
 
     @Override
     public String toString() {
-        return "PipeSink[" + what + (isOpen() ? ", fd " + fd : ", closed") + "]";
+        return fd.describe("PipeSink", isOpen());
     }
 }

@@ -2,7 +2,6 @@ package io.kwait.nativeio.spawn;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.spi.SelectorProvider;
 
@@ -13,39 +12,24 @@ import java.nio.channels.spi.SelectorProvider;
  * with the kernel that started the child.
  */
 final class PipeSource extends Pipe.SourceChannel implements PipeEnd {
-    private final int fd;
-    private final String what;
-    private final Object lock = new Object();
+    private final PipeFd fd;
 
     PipeSource(int fd, String what) throws IOException {
         super(SelectorProvider.provider());
-        this.fd = fd;
-        this.what = what;
+        this.fd = new PipeFd(fd, what);
         configureBlocking(false);
     }
 
-    @Override public int fdValue() { return fd; }
+    @Override public int fdValue() { return fd.fd(); }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        synchronized (lock) {
-            if (!isOpen()) throw new ClosedChannelException();
-            return FdIo.read(fd, dst);
-        }
+        return fd.read(this, dst);
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-        java.util.Objects.checkFromIndexSize(offset, length, dsts.length);
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            if (!dsts[i].hasRemaining()) continue;
-            int n = read(dsts[i]);
-            if (n < 0) return total == 0 ? -1 : total;
-            total += n;
-            if (dsts[i].hasRemaining()) break;
-        }
-        return total;
+        return PipeFd.eachBuffer(dsts, offset, length, this::read);
     }
 
     @Override
@@ -55,18 +39,16 @@ final class PipeSource extends Pipe.SourceChannel implements PipeEnd {
 
     @Override
     protected void implCloseSelectableChannel() {
-        synchronized (lock) {
-            Posix.libc().close(fd);
-        }
+        fd.close();
     }
 
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
-        FdIo.setBlocking(fd, block);
+        fd.setBlocking(block);
     }
 
     @Override
     public String toString() {
-        return "PipeSource[" + what + (isOpen() ? ", fd " + fd : ", closed") + "]";
+        return fd.describe("PipeSource", isOpen());
     }
 }

@@ -213,7 +213,7 @@ public final class PosixSpawner implements Spawner {
                 int parentFd = which == 0 ? fds[1] : fds[0];
                 childSide.add(childFd);
                 parentSide.add(parentFd);
-                FdIo.setBlocking(parentFd, false);
+                PipeFd.setBlocking(parentFd, false);
                 return new int[] {childFd, parentFd};
             }
             default -> {
