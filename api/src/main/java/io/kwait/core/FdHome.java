@@ -216,9 +216,7 @@ public final class FdHome implements Home {
     /** Watches held now: idle watches of channels the program closed are dropped first, so they never count. */
     @Override
     public int count() {
-        for (Watch w : new ArrayList<>(watches.values())) {
-            if (w.subs.isEmpty() && w.isClosedChannel()) w.forget();
-        }
+        sweep();
         return watches.size();
     }
 
