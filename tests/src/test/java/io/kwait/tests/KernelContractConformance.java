@@ -291,32 +291,13 @@ public abstract class KernelContractConformance extends ResourceConformanceSuppo
     @Test
     void aCancelledWaitOnAPendingStageLeavesNoWatch() throws Exception {
         CompletableFuture<String> cf = new CompletableFuture<>();
-        inScheduler(kernel, () -> {
-            io.kwait.Task<Object> waiter = io.kwait.Task.spawn(() -> kernel.wait(List.of(Event.done(cf)), null));
-            io.kwait.Task.yieldNow(); // the waiter subscribes and suspends
-            assertEquals(1, kernel.stats().stageWatches(), kernel.stats().toString());
-            waiter.cancel();
-            assertThrows(io.kwait.TaskCancelledException.class, waiter::join);
-            assertEquals(0, kernel.stats().stageWatches(), "at once after the cancel: " + kernel.stats());
-            return null;
-        });
+        assertCancelledWaitLeavesNoWatch(Event.done(cf), Kernel.Stats::stageWatches);
     }
 
     /** Issue 9, defect 10: an interrupted plain thread's wait on a pending stage leaves no watch. */
     @Test
     void anInterruptedWaitOnAPendingStageLeavesNoWatch() throws Exception {
         CompletableFuture<String> cf = new CompletableFuture<>();
-        Outcome<Boolean> waiter = onThread("waiter", () -> {
-            try {
-                waitRetrying(kernel, List.of(Event.done(cf)), null);
-                return Boolean.FALSE;
-            } catch (InterruptedException expected) {
-                return Boolean.TRUE;
-            }
-        });
-        awaitOtherWaiter(kernel);
-        waiter.thread.interrupt();
-        assertEquals(Boolean.TRUE, waiter.get());
-        assertEquals(0, kernel.stats().stageWatches(), kernel.stats().toString());
+        assertInterruptedWaitLeavesNoWatch(Event.done(cf), Kernel.Stats::stageWatches);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kwait.Event;
+import io.kwait.Kernel;
 import io.kwait.Filter;
 import io.kwait.Fired;
 import io.kwait.Task;
@@ -257,34 +258,15 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
     @Test
     void aCancelledWaitOnALiveProcessLeavesNoWatch() throws Exception {
         Process p = child("sleep", "30");
-        inScheduler(kernel, () -> {
-            Task<Object> waiter = Task.spawn(() -> kernel.wait(List.of(Event.exit(p)), null));
-            Task.yieldNow(); // the waiter subscribes and suspends
-            assertEquals(1, kernel.stats().processWatches(), kernel.stats().toString());
-            waiter.cancel();
-            assertThrows(io.kwait.TaskCancelledException.class, waiter::join);
-            assertEquals(0, kernel.stats().processWatches(), "at once after the cancel: " + kernel.stats());
-            assertEquals(0, kernel.stats().backendRegistrations(), kernel.stats().toString());
-            return null;
-        });
+        assertCancelledWaitLeavesNoWatch(Event.exit(p), Kernel.Stats::processWatches,
+                stats -> assertEquals(0, stats.backendRegistrations(), stats.toString()));
     }
 
     /** Issue 9, defect 3: an interrupted plain thread's wait on a live process releases its watch. */
     @Test
     void anInterruptedWaitOnALiveProcessLeavesNoWatch() throws Exception {
         Process p = child("sleep", "30");
-        Outcome<Boolean> waiter = onThread("waiter", () -> {
-            try {
-                waitRetrying(kernel, List.of(Event.exit(p)), null);
-                return Boolean.FALSE;
-            } catch (InterruptedException expected) {
-                return Boolean.TRUE;
-            }
-        });
-        awaitOtherWaiter(kernel);
-        waiter.thread.interrupt();
-        assertEquals(Boolean.TRUE, waiter.get());
-        assertEquals(0, kernel.stats().processWatches(), kernel.stats().toString());
+        assertInterruptedWaitLeavesNoWatch(Event.exit(p), Kernel.Stats::processWatches);
     }
 
     // ------------------------------------------------------------------ issue 9: one rule for the exit status

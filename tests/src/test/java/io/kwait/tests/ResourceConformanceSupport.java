@@ -1,6 +1,7 @@
 package io.kwait.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -9,6 +10,7 @@ import io.kwait.Fired;
 import io.kwait.Kernel;
 import io.kwait.Scheduler;
 import io.kwait.Task;
+import io.kwait.TaskCancelledException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,6 +26,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * Fixtures shared by the kernel-resource conformance classes (fd, timer, signal, process, kernel
@@ -186,6 +190,49 @@ abstract class ResourceConformanceSupport extends ConformanceBase {
             thread.join(TimeUnit.SECONDS.toMillis(20));
             assertTrue(!thread.isAlive(), "thread " + thread.getName() + " did not finish");
         }
+    }
+
+    /**
+     * A task's wait on {@code event}, cancelled while it is suspended, leaves no watch (issue 9,
+     * defects 3 and 10): {@code watches} counts them in the kernel's stats, 1 while the task waits and
+     * 0 at once after the cancel, when {@code alsoAtOnce} checks the stats further.
+     */
+    protected void assertCancelledWaitLeavesNoWatch(Event event, ToIntFunction<Kernel.Stats> watches,
+                                                    Consumer<Kernel.Stats> alsoAtOnce) throws Exception {
+        inScheduler(kernel, () -> {
+            Task<Object> waiter = Task.spawn(() -> kernel.wait(List.of(event), null));
+            Task.yieldNow(); // the waiter subscribes and suspends
+            assertEquals(1, watches.applyAsInt(kernel.stats()), kernel.stats().toString());
+            waiter.cancel();
+            assertThrows(TaskCancelledException.class, waiter::join);
+            assertEquals(0, watches.applyAsInt(kernel.stats()), "at once after the cancel: " + kernel.stats());
+            alsoAtOnce.accept(kernel.stats());
+            return null;
+        });
+    }
+
+    /** {@link #assertCancelledWaitLeavesNoWatch(Event, ToIntFunction, Consumer)} with no further check. */
+    protected void assertCancelledWaitLeavesNoWatch(Event event, ToIntFunction<Kernel.Stats> watches) throws Exception {
+        assertCancelledWaitLeavesNoWatch(event, watches, stats -> { });
+    }
+
+    /**
+     * A plain thread's wait on {@code event}, interrupted while it waits, ends with
+     * InterruptedException and leaves no watch: {@code watches} counts them in the kernel's stats.
+     */
+    protected void assertInterruptedWaitLeavesNoWatch(Event event, ToIntFunction<Kernel.Stats> watches) throws Exception {
+        Outcome<Boolean> waiter = onThread("waiter", () -> {
+            try {
+                waitRetrying(kernel, List.of(event), null);
+                return Boolean.FALSE;
+            } catch (InterruptedException expected) {
+                return Boolean.TRUE;
+            }
+        });
+        awaitOtherWaiter(kernel);
+        waiter.thread.interrupt();
+        assertEquals(Boolean.TRUE, waiter.get());
+        assertEquals(0, watches.applyAsInt(kernel.stats()), kernel.stats().toString());
     }
 
     /** Starts a child with no output pipes and stdin closed; destroyed and reaped after the test. */

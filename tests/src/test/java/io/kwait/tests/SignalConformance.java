@@ -231,34 +231,13 @@ public abstract class SignalConformance extends ResourceConformanceSupport {
      */
     @Test
     void anInterruptedWaitOnASignalLeavesNoWatch() throws Exception {
-        Event sig = Event.signal("USR1");
-        Outcome<Boolean> waiter = onThread("waiter", () -> {
-            try {
-                waitRetrying(kernel, List.of(sig), null);
-                return Boolean.FALSE;
-            } catch (InterruptedException expected) {
-                return Boolean.TRUE;
-            }
-        });
-        awaitOtherWaiter(kernel);
-        waiter.thread.interrupt();
-        assertEquals(Boolean.TRUE, waiter.get());
-        assertEquals(0, kernel.stats().signalWatches(), kernel.stats().toString());
+        assertInterruptedWaitLeavesNoWatch(Event.signal("USR1"), Kernel.Stats::signalWatches);
     }
 
     /** Issue 9, defect 10: a cancelled task's wait on a signal leaves no signal watch. */
     @Test
     void aCancelledWaitOnASignalLeavesNoWatch() throws Exception {
-        Event sig = Event.signal("USR1");
-        inScheduler(kernel, () -> {
-            Task<Object> waiter = Task.spawn(() -> kernel.wait(List.of(sig), null));
-            Task.yieldNow();
-            assertEquals(1, kernel.stats().signalWatches(), kernel.stats().toString());
-            waiter.cancel();
-            assertThrows(io.kwait.TaskCancelledException.class, waiter::join);
-            assertEquals(0, kernel.stats().signalWatches(), "at once after the cancel: " + kernel.stats());
-            return null;
-        });
+        assertCancelledWaitLeavesNoWatch(Event.signal("USR1"), Kernel.Stats::signalWatches);
     }
 
     // ------------------------------------------------------------------ issue 9: refused at construction
