@@ -59,8 +59,8 @@ public final class SchedulerCore {
      */
     public Object run(Callable<?> body) throws InterruptedException, ExecutionException {
         loop.ownership.attach(this);
-        Watchdog.watch(stamp);
         try {
+            Watchdog.watch(stamp);
             root = strand.newTask(nextId.getAndIncrement(), "main", body, null);
             live.add(root);
             strand.drive(root);
