@@ -11,6 +11,7 @@ import io.kwait.Scheduler;
 import io.kwait.Task;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +78,15 @@ class CooperativeContractTest {
         return false;
     }
 
+    /** Runs {@code body} as a root task; returns whether the watchdog thread was alive as it started. */
+    private boolean runWatching(Callable<?> body) throws Exception {
+        return Scheduler.run(kernel, () -> {
+            boolean alive = watchdogAlive();
+            body.call();
+            return alive;
+        });
+    }
+
     @Test
     void aTaskThatSpinsPastTheThresholdIsReportedOnceByNameWithItsStack() throws Exception {
         System.setProperty(PROPERTY, "100");
@@ -107,9 +117,7 @@ class CooperativeContractTest {
     @Test
     void tasksThatWaitOftenAreNotReported() throws Exception {
         System.setProperty(PROPERTY, "300");
-        boolean[] sawWatchdog = new boolean[1];
-        Scheduler.run(kernel, () -> {
-            sawWatchdog[0] = watchdogAlive();
+        boolean watched = runWatching(() -> {
             Chan<Integer> chan = Chan.bounded(1);
             Task<?> producer = Task.spawn("producer", () -> {
                 for (int i = 0; i < 200; i++) {
@@ -125,20 +133,18 @@ class CooperativeContractTest {
             producer.join();
             return null;
         });
-        assertTrue(sawWatchdog[0], "the watchdog runs while a scheduler does");
+        assertTrue(watched, "the watchdog runs while a scheduler does");
         assertEquals(List.of(), records.stream().map(LogRecord::getMessage).toList());
     }
 
     @Test
     void zeroTurnsItOff() throws Exception {
         System.setProperty(PROPERTY, "0");
-        boolean[] sawWatchdog = new boolean[1];
-        Scheduler.run(kernel, () -> {
-            sawWatchdog[0] = watchdogAlive();
+        boolean watched = runWatching(() -> {
             spinFor(Duration.ofMillis(300));
             return null;
         });
-        assertFalse(sawWatchdog[0], "no watchdog thread with -D" + PROPERTY + "=0");
+        assertFalse(watched, "no watchdog thread with -D" + PROPERTY + "=0");
         assertEquals(List.of(), records.stream().map(LogRecord::getMessage).toList());
     }
 
