@@ -32,6 +32,12 @@ import java.util.concurrent.CancellationException;
  * never started. Null messages are refused. Thread-safe: sending from a plain thread wakes the
  * kernel of any task waiting on the channel.
  *
+ * <p>Memory visibility: what a sender did before {@code send} (or a successful {@code trySend})
+ * happens-before what the receiver does after the {@code receive} (or {@code tryReceive}, or
+ * iteration step) that takes that message, across tasks and threads alike; so a channel is also
+ * how a plain thread hands results to tasks. On a rendezvous channel the receiver's actions before
+ * taking the message also happen-before the sender's return.
+ *
  * <h2>Closing</h2>
  * After {@link #close()}, {@code send} throws {@link ChanClosedException}; receivers first get
  * every message already sent, then {@code receive} throws {@link ChanClosedException},

@@ -204,13 +204,21 @@ public final class Event {
 
     // ---------------------------------------------------------------- tasks, channels, stages
 
-    /** The task finished: {@link Fired#result()} is its value, {@link Fired#error()} its exception. */
+    /**
+     * The task finished: {@link Fired#result()} is its value, {@link Fired#error()} its exception.
+     * Everything the task did happens-before the return of the wait that reports this event.
+     */
     public static Event done(Task<?> task) {
         Objects.requireNonNull(task, "task");
         return new Event(Kind.TASK, Filter.DONE, task, 0, null, null);
     }
 
-    /** The stage completed: {@link Fired#result()} is its value, {@link Fired#error()} its exception. */
+    /**
+     * The stage completed: {@link Fired#result()} is its value, {@link Fired#error()} its exception.
+     * The stage's completion, and everything its completing thread did before, happens-before the
+     * return of the wait that reports this event; this is how a task waits for work it offloaded
+     * to another thread ({@code CompletableFuture.supplyAsync(work, executor)}).
+     */
     public static Event done(CompletionStage<?> stage) {
         Objects.requireNonNull(stage, "stage");
         return new Event(Kind.STAGE, Filter.DONE, stage, 0, null, null);

@@ -32,6 +32,11 @@ import java.util.Set;
  * thread at a time may call {@code wait}, which blocks it. A second thread gets an
  * {@link IllegalStateException}, as does a task of another scheduler.
  *
+ * <p>The wait is {@link #wait(List, Duration) wait(events, timeout)}: {@code kernel.wait(100)}
+ * compiles to {@link Object#wait(long)}, which throws {@link IllegalMonitorStateException} (kwait
+ * holds no monitor on a kernel; a user's {@code synchronized (kernel)} blocks nothing of kwait's).
+ * To sleep, {@code kernel.wait(List.of(Event.after(d)), null)}, or {@link Task#sleep} in a task.
+ *
  * <h2>Semantics</h2>
  * Level-triggered; one {@link Fired} per fired event per call, in the order of the list, each
  * holding the very {@code Event} passed in; a resource already in its fired state fires at once;

@@ -43,10 +43,49 @@ import java.util.concurrent.ExecutionException;
  * the JVM does not allow is an error with the flag to add). Semantics are the same on both; the
  * conformance suite runs on both. In both, the kernel is polled without blocking every
  * {@value io.kwait.core.SchedulerCore#POLL_EVERY} switches so I/O is not starved by tasks that keep each other busy.
+ *
+ * <h2>The cooperative contract</h2>
+ * A task keeps the scheduler until it reaches a wait ({@link Kernel#wait}, {@link Chan#send},
+ * {@link Chan#receive}, {@link Task#join()}, {@link Task#sleep}) or {@link Task#yieldNow()}; there
+ * is no preemption. So in a task, do not:
+ * <ul>
+ *   <li>call {@link Thread#sleep} (use {@link Task#sleep}), {@code Object.wait},
+ *       {@code Future.get}, {@code CountDownLatch.await} or other blocking calls of the JDK;</li>
+ *   <li>do blocking I/O: {@code InputStream.read}, a channel in blocking mode, JDBC, DNS
+ *       ({@code InetAddress.getByName}), a blocking {@code Process.waitFor} (use
+ *       {@link Event#exit} or {@link Child});</li>
+ *   <li>wait for a lock another thread holds ({@code synchronized}, {@code ReentrantLock});</li>
+ *   <li>compute for long, or busy-loop waiting for a flag; long loops can {@link Task#yieldNow()}.</li>
+ * </ul>
+ * On the continuation strand a blocked task blocks the one thread all tasks run on: every task
+ * of the scheduler stops, and the kernel is not polled. On the virtual strand the JVM unmounts a
+ * task's virtual thread from its carrier for most of those calls, so other virtual threads of the
+ * JVM run on, but the task still holds the baton: no other task of its scheduler runs until it
+ * returns. Either way the others stall; the two strands differ only in what else stalls.
+ *
+ * <p>Offload blocking or CPU-heavy work to another thread and wait for its result:
+ * <pre>{@code
+ * CompletableFuture<Report> job = CompletableFuture.supplyAsync(() -> render(data), executor);
+ * Fired f = kernel.wait(List.of(Event.done(job)), Duration.ofSeconds(10)).get(0); // other tasks run meanwhile
+ * }</pre>
+ * or start a thread that sends results on a {@link Chan} a task receives from (a send from a plain
+ * thread wakes the kernel). Memory visibility across the hand-over: what a sender did before
+ * {@link Chan#send} happens-before what the receiver does after the matching {@link Chan#receive};
+ * everything a task did happens-before the return of a {@link Task#join()} that sees it end; and
+ * a stage's completion (with what its thread did before) happens-before the return of the wait
+ * that reports {@link Event#done(java.util.concurrent.CompletionStage)} fired. Between tasks of one
+ * scheduler no more is needed: one runs at a time, and each switch orders them.
+ *
+ * <p>A watchdog reports a task that ran longer than {@code -Dkwait.watchdog.ms} (default 2000;
+ * {@code 0} turns it off) without reaching a wait or a yield: one WARNING per task on the
+ * {@code System.Logger} {@code io.kwait.watchdog}, with the task's name and the stack it is at. Its
+ * thread, {@code kwait-watchdog}, runs only while a scheduler does.
  */
 public final class Scheduler {
     /** System property that forces the strand: {@code continuation} or {@code virtual}. */
     public static final String STRAND_PROPERTY = "kwait.scheduler";
+    /** System property: the watchdog's threshold in milliseconds ({@code 0}: off); see "The cooperative contract". */
+    public static final String WATCHDOG_PROPERTY = "kwait.watchdog.ms";
 
     private final Kernel kernel;
     private final SchedulerCore core;
@@ -67,6 +106,7 @@ public final class Scheduler {
      * @throws ExecutionException     the root task threw (the cause is its exception)
      * @throws InterruptedException   the calling thread was interrupted: every task was cancelled and has finished
      * @throws IllegalStateException  called from a task, or another scheduler or thread already uses the kernel
+     * @throws IllegalArgumentException {@code -Dkwait.scheduler} or {@code -Dkwait.watchdog.ms} has a bad value
      * @throws ClosedKernelException  the kernel is closed
      */
     @SuppressWarnings("unchecked")

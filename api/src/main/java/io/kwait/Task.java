@@ -27,6 +27,12 @@ import java.util.concurrent.ExecutionException;
  * on {@code System.err}. Cancellation ({@link #cancel()}) makes the task leave its current wait at
  * once with {@link TaskCancelledException}, releasing what that wait registered.
  *
+ * <p>A task must not block its thread or compute for long without waiting: while it runs, no
+ * other task of its scheduler does. See "The cooperative contract" in {@link Scheduler} for what
+ * to avoid and how to offload such work; a watchdog reports a task that runs too long
+ * ({@code -Dkwait.watchdog.ms}). Everything a task did happens-before the return of a
+ * {@link #join()} (and of a wait on {@link Event#done(Task)}) that sees it finish.
+ *
  * <p>Maintainers: this is a handle; the state is an {@code io.kwait.core.TaskCore}, run by one of
  * the two strands (see {@link Scheduler}).
  *

@@ -38,6 +38,7 @@ public abstract sealed class TimeSource permits TimeSource.SystemTime, TimeSourc
     public static final class Manual extends TimeSource {
         private final Instant origin;
         private volatile long nanos;
+        private final Object lock = new Object(); // not this: a user's monitor on the clock must not stall advance()
         private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
 
         Manual(Instant origin) { this.origin = origin; }
@@ -49,7 +50,7 @@ public abstract sealed class TimeSource permits TimeSource.SystemTime, TimeSourc
         /** Moves the clock forward and wakes every kernel that reads it. */
         public void advance(Duration by) {
             if (by.isNegative()) throw new IllegalArgumentException("a clock cannot go back: " + by);
-            synchronized (this) { nanos += by.toNanos(); }
+            synchronized (lock) { nanos += by.toNanos(); }
             for (Runnable r : listeners) r.run();
         }
 

@@ -42,9 +42,11 @@ final class ContinuationStrand implements Strand {
             ContinuationTask t = (ContinuationTask) s.next();
             if (Thread.interrupted()) s.runnerInterrupted();
             TaskCore.setCurrent(t);
+            s.stamp.running(t);
             try {
                 Continuations.run(t.continuation); // until it waits or ends
             } finally {
+                s.stamp.idle();
                 TaskCore.setCurrent(null);
             }
             if (t.isDone() && Continuations.isDone(t.continuation)) s.ended(t);

@@ -22,6 +22,8 @@ public final class SchedulerCore {
     final Loop loop;
     final Strand strand;
     final Thread runner;
+    /** What runs now, for the {@link Watchdog}; the strands stamp it at each resume and suspension. */
+    final Watchdog.Stamp stamp;
     private final Scheduler handle;
     private final ArrayDeque<TaskCore> runQueue = new ArrayDeque<>();
     private final LinkedHashSet<TaskCore> live = new LinkedHashSet<>();
@@ -40,6 +42,7 @@ public final class SchedulerCore {
         this.handle = handle;
         this.runner = Thread.currentThread();
         this.strand = Strand.choose(this);
+        this.stamp = new Watchdog.Stamp(this, Watchdog.thresholdMs());
     }
 
     public Scheduler handle() { return handle; }
@@ -57,10 +60,12 @@ public final class SchedulerCore {
     public Object run(Callable<?> body) throws InterruptedException, ExecutionException {
         loop.ownership.attach(this);
         try {
+            Watchdog.watch(stamp);
             root = strand.newTask(nextId.getAndIncrement(), "main", body, null);
             live.add(root);
             strand.drive(root);
         } finally {
+            Watchdog.unwatch(stamp);
             loop.ownership.detach(this);
         }
         reportUnobserved();

@@ -32,6 +32,8 @@ public abstract class TaskCore {
     private Throwable failure;
     /** Someone took the outcome (join, DONE event, scope): a failure then needs no report. */
     volatile boolean observed;
+    /** The {@link Watchdog} reported this task as stuck (at most once); its thread only. */
+    boolean stuckReported;
     private final List<Object> waiters = new ArrayList<>(1); // Suspension (join) or Runnable (DONE callbacks)
 
     protected TaskCore(SchedulerCore scheduler, long id, String name, Callable<?> body, BiConsumer<TaskCore, Throwable> onFailure) {

@@ -34,7 +34,9 @@ final class VirtualStrand implements Strand {
             while (!baton) LockSupport.park(this);
             baton = false;
             TaskCore.setCurrent(this);
+            s.stamp.running(this);
             runBody();
+            s.stamp.idle();
             TaskCore.setCurrent(null);
             exited(this);
         }
@@ -60,17 +62,21 @@ final class VirtualStrand implements Strand {
     @Override
     public void switchAway(TaskCore self) {
         ThreadTask me = (ThreadTask) self;
+        s.stamp.idle();
         TaskCore next;
         try {
             next = s.next();
         } catch (RuntimeException | Error e) {
             s.unqueue(me);
+            s.stamp.running(me);
             throw e;
         }
-        if (next == me) return;
-        handoff((ThreadTask) next);
-        while (!me.baton) LockSupport.park(this);
-        me.baton = false;
+        if (next != me) {
+            handoff((ThreadTask) next);
+            while (!me.baton) LockSupport.park(this);
+            me.baton = false;
+        }
+        s.stamp.running(me);
     }
 
     private void handoff(ThreadTask next) {
