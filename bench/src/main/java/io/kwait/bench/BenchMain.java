@@ -34,15 +34,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -q -Pbench -pl bench -am verify -DskipTests          # full run (~20 min), writes BENCHMARKS.md + bench/charts/
  * mvn -q -Pbench-quick -pl bench -am verify -DskipTests    # every scenario briefly, output in bench/target/quick/
- * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8]
+ * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,9] [--http-rounds=3] [--http-seconds=5]
  * </pre>
  *
  * JMH (forked JVMs) measures scenarios 1, 2 and 6 (schedule/cancel); every other figure runs in
  * a fresh child JVM ({@link Child}) once per run, so figures do not share a JIT profile or a heap.
+ * Scenario 9 ({@link HttpBench}) runs each HTTP server in its own JVM under {@code wrk}.
  */
 public final class BenchMain {
     static final PrintStream OUT = System.out;
-    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8");
+    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8", "9");
 
     final boolean quick;
     final Path out, charts, work;
@@ -58,6 +59,8 @@ public final class BenchMain {
     final long started = System.nanoTime();
     /** When the measurements were taken and how long they took (also when a report is rewritten from saved rows). */
     String runDate;
+    /** Scenario 9: rounds over every server, and seconds per wrk run. */
+    int httpRounds = 3, httpSeconds = 5;
     double runMinutes = Double.NaN;
     static final String META = "@META\t";
 
@@ -82,6 +85,7 @@ public final class BenchMain {
         Path out = Path.of("BENCHMARKS.md"), charts = Path.of("charts"), work = Path.of("target/bench-work");
         Set<String> only = new LinkedHashSet<>(ALL);
         Path reportFrom = null;
+        int httpRounds = 3, httpSeconds = 5;
         for (String a : args) {
             if (a.equals("--quick")) quick = true;
             else if (a.startsWith("--report-from=")) reportFrom = Path.of(a.substring(14));
@@ -89,10 +93,12 @@ public final class BenchMain {
             else if (a.startsWith("--charts=")) charts = Path.of(a.substring(9));
             else if (a.startsWith("--work=")) work = Path.of(a.substring(7));
             else if (a.startsWith("--only=")) only = new LinkedHashSet<>(Arrays.asList(a.substring(7).split(",")));
+            else if (a.startsWith("--http-rounds=")) httpRounds = Integer.parseInt(a.substring(14));
+            else if (a.startsWith("--http-seconds=")) httpSeconds = Integer.parseInt(a.substring(15));
             else if (a.isBlank()) continue;
             else {
                 System.err.println("BenchMain: unknown argument '" + a + "'");
-                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--report-from=rows.tsv]");
+                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--http-rounds=N] [--http-seconds=S] [--report-from=rows.tsv]");
                 System.exit(2);
             }
         }
@@ -103,6 +109,8 @@ public final class BenchMain {
             }
         }
         BenchMain m = new BenchMain(quick, out.toAbsolutePath(), charts.toAbsolutePath(), work.toAbsolutePath(), only);
+        m.httpRounds = httpRounds;
+        m.httpSeconds = httpSeconds;
         if (reportFrom != null) {
             // Rewrites the report and charts from the rows a run saved (no measuring).
             for (String line : Files.readAllLines(reportFrom, StandardCharsets.UTF_8)) {
@@ -133,6 +141,10 @@ public final class BenchMain {
         Files.deleteIfExists(rowsFile());
         runJmh();
         runChildren();
+        if (only.contains("9")) {
+            OUT.printf(Locale.ROOT, "[9] %.1f min elapsed%n", (System.nanoTime() - started) / 60e9);
+            new HttpBench(this, httpRounds, httpSeconds).run();
+        }
         noteLoad();
         runDate = java.time.ZonedDateTime.now().format(java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME).replaceAll("\\.\\d+", "");
         runMinutes = (System.nanoTime() - started) / 60e9;
