@@ -34,16 +34,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -q -Pbench -pl bench -am verify -DskipTests          # full run (~20 min), writes BENCHMARKS.md + bench/charts/
  * mvn -q -Pbench-quick -pl bench -am verify -DskipTests    # every scenario briefly, output in bench/target/quick/
- * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,9] [--http-rounds=3] [--http-seconds=5]
+ * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,10] [--http-rounds=3] [--http-seconds=5]
  * </pre>
  *
  * JMH (forked JVMs) measures scenarios 1, 2 and 6 (schedule/cancel); every other figure runs in
  * a fresh child JVM ({@link Child}) once per run, so figures do not share a JIT profile or a heap.
- * Scenario 9 ({@link HttpBench}) runs each HTTP server in its own JVM under {@code wrk}.
+ * Scenario 10 ({@link HttpBench}) runs each HTTP server in its own JVM under {@code wrk}.
  */
 public final class BenchMain {
     static final PrintStream OUT = System.out;
-    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8", "9");
+    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8", "10");
 
     final boolean quick;
     final Path out, charts, work;
@@ -59,7 +59,7 @@ public final class BenchMain {
     final long started = System.nanoTime();
     /** When the measurements were taken and how long they took (also when a report is rewritten from saved rows). */
     String runDate;
-    /** Scenario 9: rounds over every server, and seconds per wrk run. */
+    /** Scenario 10: rounds over every server, and seconds per wrk run. */
     int httpRounds = 3, httpSeconds = 5;
     double runMinutes = Double.NaN;
     static final String META = "@META\t";
@@ -141,8 +141,8 @@ public final class BenchMain {
         Files.deleteIfExists(rowsFile());
         runJmh();
         runChildren();
-        if (only.contains("9")) {
-            OUT.printf(Locale.ROOT, "[9] %.1f min elapsed%n", (System.nanoTime() - started) / 60e9);
+        if (only.contains("10")) {
+            OUT.printf(Locale.ROOT, "[10] %.1f min elapsed%n", (System.nanoTime() - started) / 60e9);
             new HttpBench(this, httpRounds, httpSeconds).run();
         }
         noteLoad();

@@ -50,6 +50,7 @@ final class Charts {
         FILES.put("6l", List.of("lateness-6"));
         FILES.put("7", List.of("wakeup-7"));
         FILES.put("8", List.of("memory-8"));
+        FILES.put("10", List.of("http-10-rps", "http-10-p99"));
     }
 
     static final String[] PCT_NAMES = {"p50", "p90", "p99", "p99.9", "max"};
@@ -82,6 +83,7 @@ final class Charts {
         List<Point> mem = new ArrayList<>();
         for (Report.Fig f : report.of("8")) mem.add(new Point(f.label, f.kwait(), f.key.equals("vt"), f.median, f.min, f.max, null));
         charts.add(new Chart("memory-8", "Heap per parked waiter", "bytes", mem, false));
+        charts.addAll(HttpReport.charts(report));
         draw(charts, dir);
     }
 
@@ -246,7 +248,7 @@ final class Charts {
             String s = tick(t, c.unit());
             g.drawString(s, x - fm.stringWidth(s) / 2, yBottom + 18);
         }
-        String axisTitle = (c.unit().equals("bytes") ? "bytes per waiter" : "time") + (log ? " (log scale)" : " (linear scale)")
+        String axisTitle = (c.unit().equals("bytes") ? "bytes per waiter" : c.unit().equals("req/s") ? "requests per second" : "time") + (log ? " (log scale)" : " (linear scale)")
                 + (c.distribution() ? "" : "; dot = median, whisker = min–max") + "; ratio = to the row marked (reference)";
         g.drawString(axisTitle, x0 + (x1 - x0 - fm.stringWidth(axisTitle)) / 2, yBottom + 38);
 
@@ -362,6 +364,7 @@ final class Charts {
 
     private static String tick(double v, String unit) {
         if (unit.equals("bytes")) return String.format(Locale.ROOT, "%,.0f B", v);
+        if (unit.equals("req/s")) return String.format(Locale.ROOT, "%,.0f", v);
         return Report.fmt(v, "ns");
     }
 

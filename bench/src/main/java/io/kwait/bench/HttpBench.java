@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Scenario 9: HTTP/1.1 keep-alive servers under {@code wrk}. Every server ({@link HttpServer})
+ * Scenario 10: HTTP/1.1 keep-alive servers under {@code wrk}. Every server ({@link HttpServer})
  * runs in its own JVM pinned to core 0, wrk runs pinned to core 1; in every round each server in
  * turn (the order rotates per round) is started, probed for correct answers ({@link Probe}),
  * checked under wrk with pipelined requests, warmed up, then measured at 1, 64 and 1,000
@@ -36,6 +36,8 @@ final class HttpBench {
     final int rounds, seconds, warm;
     final List<String> serverPin = new ArrayList<>(), loadPin = new ArrayList<>();
     Wrk wrk;
+    /** The load average when the current server's turn began. */
+    double load;
 
     HttpBench(BenchMain main, int rounds, int seconds) {
         this.main = main;
@@ -63,13 +65,13 @@ final class HttpBench {
     void run() throws Exception {
         String missing = Wrk.ensureInstalled(BenchMain.OUT);
         if (missing != null) {
-            BenchMain.OUT.println("  9 skipped: " + missing);
-            main.keep(new Row("9", "wrk", "HTTP keep-alive under wrk", "peer", "", "req/s", "skip", new double[0]).put("reason", missing));
+            BenchMain.OUT.println("  10 skipped: " + missing);
+            main.keep(new Row("10", "wrk", "HTTP keep-alive under wrk", "peer", "", "req/s", "skip", new double[0]).put("reason", missing));
             return;
         }
         int cpus = Runtime.getRuntime().availableProcessors();
         if (BenchMain.runCommand("sh", "-c", "command -v taskset").isEmpty() || cpus < 2) {
-            BenchMain.OUT.println("  9: servers and wrk not pinned (" + (cpus < 2 ? "1 CPU" : "no taskset: install util-linux") + ")");
+            BenchMain.OUT.println("  10: servers and wrk not pinned (" + (cpus < 2 ? "1 CPU" : "no taskset: install util-linux") + ")");
         } else {
             serverPin.addAll(List.of("taskset", "-c", "0"));
             loadPin.addAll(List.of("taskset", "-c", "1"));
@@ -77,7 +79,7 @@ final class HttpBench {
         wrk = new Wrk(main.work.resolve("http"), loadPin);
         List<Server> servers = servers();
         for (int round = 1; round <= rounds; round++) {
-            BenchMain.OUT.printf(Locale.ROOT, "[9] round %d of %d%n", round, rounds);
+            BenchMain.OUT.printf(Locale.ROOT, "[10] round %d of %d%n", round, rounds);
             for (int i = 0; i < servers.size(); i++) measure(servers.get((i + round - 1) % servers.size()), round);
         }
     }
@@ -90,6 +92,7 @@ final class HttpBench {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), HttpServer.class.getName()));
         cmd.addAll(s.args());
         main.noteLoad();
+        load = BenchMain.loadAverage();
         Files.deleteIfExists(log);
         Process server = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         try {
@@ -106,8 +109,8 @@ final class HttpBench {
             if (!main.quick) idle(s, round, port, log);
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            main.problems.add("9 " + s.key() + " round " + round + ": " + why + " (log: " + log + ")");
-            BenchMain.OUT.printf(Locale.ROOT, "  9    %-24s round %d FAILED: %s%n", s.key(), round, why);
+            main.problems.add("10 " + s.key() + " round " + round + ": " + why + " (log: " + log + ")");
+            BenchMain.OUT.printf(Locale.ROOT, "  10   %-24s round %d FAILED: %s%n", s.key(), round, why);
         } finally {
             server.getOutputStream().close(); // the server exits at the end of its stdin
             if (!server.waitFor(10, TimeUnit.SECONDS)) server.destroyForcibly().waitFor();
@@ -159,25 +162,25 @@ final class HttpBench {
     private boolean fault(Server s, int round, String what, Wrk.Result r, int connections) {
         String f = r.fault(connections);
         if (f == null) return false;
-        main.problems.add("9 " + s.key() + " round " + round + ", " + what + ": " + f);
-        BenchMain.OUT.printf(Locale.ROOT, "  9    %-24s round %d, %s FAILED: %s%n", s.key(), round, what, f);
+        main.problems.add("10 " + s.key() + " round " + round + ", " + what + ": " + f);
+        BenchMain.OUT.printf(Locale.ROOT, "  10   %-24s round %d, %s FAILED: %s%n", s.key(), round, what, f);
         return true;
     }
 
-    private static Row row(Server s, String suffix, int connections, int round, Wrk.Result r) {
+    private Row row(Server s, String suffix, int connections, int round, Wrk.Result r) {
         String f = r.fault(connections);
-        Row row = new Row("9", s.key() + "-" + suffix, s.label(), s.kwait() ? "kwait" : "peer", s.backend(), "req/s", "value", new double[] {r.perSecond()})
+        Row row = new Row("10", s.key() + "-" + suffix, s.label(), s.kwait() ? "kwait" : "peer", s.backend(), "req/s", "value", new double[] {r.perSecond()})
                 .put("server", s.key()).put("connections", connections).put("round", round)
-                .put("p50", r.p50us() * 1e3).put("p99", r.p99us() * 1e3).put("max", r.maxUs() * 1e3).put("requests", r.requests()).put("seconds", String.format(Locale.ROOT, "%.2f", r.seconds()));
+                .put("p50", r.p50us() * 1e3).put("p99", r.p99us() * 1e3).put("max", r.maxUs() * 1e3).put("requests", r.requests()).put("seconds", String.format(Locale.ROOT, "%.2f", r.seconds())).put("load", load);
         return f == null ? row : row.put("fault", f);
     }
 
     /** Saves a measured row; a faulty one is kept for the report's list of faults and is a problem of the run. */
     private void keep(Row row) {
         String f = row.extra.get("fault");
-        if (f != null) main.problems.add("9 " + row.key + " round " + row.extra.get("round") + ": " + f);
+        if (f != null) main.problems.add("10 " + row.key + " round " + row.extra.get("round") + ": " + f);
         main.keep(row);
-        BenchMain.OUT.printf(Locale.ROOT, "  9    %-34s round %s: %,.0f req/s, p50 %s, p99 %s%s%n", row.key, row.extra.get("round"), row.samples[0],
+        BenchMain.OUT.printf(Locale.ROOT, "  10   %-34s round %s: %,.0f req/s, p50 %s, p99 %s%s%n", row.key, row.extra.get("round"), row.samples[0],
                 Report.fmt(Double.parseDouble(row.extra.get("p50")), "ns"), Report.fmt(Double.parseDouble(row.extra.get("p99")), "ns"),
                 f == null ? "" : "  FAULT: " + f);
     }

@@ -12,11 +12,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Child process of scenarios 4 and 9: opens {@code count} connections to {@code host:port},
+ * Child process of scenarios 4 and 10: opens {@code count} connections to {@code host:port},
  * prints {@code READY}, and holds them until its stdin ends. The client ends live here because
  * both ends of 10,000 connections do not fit under this machine's open-file limit of 20,000.
  *
- * <p>With a fourth argument {@code http} (scenario 9) every connection then makes one keep-alive
+ * <p>With a fourth argument {@code http} (scenario 10) every connection then makes one keep-alive
  * request and checks the answer, so the server holds served, idle keep-alive connections; the
  * line before {@code READY} says how long the connects and the first answers took:
  * {@code TIMES connectMs answerMs}.

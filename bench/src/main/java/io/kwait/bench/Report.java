@@ -89,7 +89,7 @@ public final class Report {
     Report(BenchMain main) {
         this.main = main;
         for (Row r : main.rows) {
-            if (r.kind.equals("skip")) continue;
+            if (r.kind.equals("skip") || r.extra.containsKey("fault")) continue; // a faulty run (10) is listed by its section, not measured
             figs.computeIfAbsent(r.scenario + "/" + r.key, k -> new Fig(r)).runs.add(r);
         }
         for (Fig f : figs.values()) f.compute();
@@ -234,6 +234,7 @@ public final class Report {
             check("8", "no more heap per task than a parked virtual thread", k.key + " / vt", r,
                     ratio(r) + " (" + fmt(k.median, k.unit) + " vs " + fmt(vt.median, vt.unit) + ")", r <= 1.0, "8-heap");
         }
+        HttpReport.check(this);
     }
 
     // ================================================================ markdown
@@ -303,6 +304,7 @@ public final class Report {
         distribution(md, "7", "Cross-thread wakeup latency",
                 "A plain thread signals a waiter blocked for ≥ 200 µs; latency = waiter running again − signal. Threads are not pinned. Ratio: p50 to unpark's p50.", "unpark");
         memory(md);
+        HttpReport.section(this, md);
         notes(md);
 
         md.append("## Not measured or skipped\n\n");
@@ -365,7 +367,7 @@ public final class Report {
         targetsOf(md, sc);
     }
 
-    private void targetsOf(StringBuilder md, String sc) {
+    void targetsOf(StringBuilder md, String sc) {
         charts(md, sc);
         if (sc.equals("6s")) { md.append('\n'); return; }
         List<Check> cs = checks.stream().filter(c -> c.scenario().equals(sc.replaceAll("[l]$", ""))).toList();
