@@ -34,7 +34,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -q -Pbench -pl bench -am verify -DskipTests          # full run (~20 min), writes BENCHMARKS.md + bench/charts/
  * mvn -q -Pbench-quick -pl bench -am verify -DskipTests    # every scenario briefly, output in bench/target/quick/
- * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,10] [--http-rounds=3] [--http-seconds=5]
+ * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,10] [--http-rounds=3] [--http-seconds=5] [--http-servers=KEY,...]
  * </pre>
  *
  * JMH (forked JVMs) measures scenarios 1, 2 and 6 (schedule/cancel); every other figure runs in
@@ -61,6 +61,8 @@ public final class BenchMain {
     String runDate;
     /** Scenario 10: rounds over every server, and seconds per wrk run. */
     int httpRounds = 3, httpSeconds = 5;
+    /** Scenario 10: the servers to measure (figure key prefixes), or empty for all. */
+    List<String> httpServers = List.of();
     double runMinutes = Double.NaN;
     static final String META = "@META\t";
 
@@ -86,6 +88,7 @@ public final class BenchMain {
         Set<String> only = new LinkedHashSet<>(ALL);
         Path reportFrom = null;
         int httpRounds = 3, httpSeconds = 5;
+        List<String> httpServers = List.of();
         for (String a : args) {
             if (a.equals("--quick")) quick = true;
             else if (a.startsWith("--report-from=")) reportFrom = Path.of(a.substring(14));
@@ -95,10 +98,11 @@ public final class BenchMain {
             else if (a.startsWith("--only=")) only = new LinkedHashSet<>(Arrays.asList(a.substring(7).split(",")));
             else if (a.startsWith("--http-rounds=")) httpRounds = Integer.parseInt(a.substring(14));
             else if (a.startsWith("--http-seconds=")) httpSeconds = Integer.parseInt(a.substring(15));
+            else if (a.startsWith("--http-servers=")) httpServers = Arrays.asList(a.substring(15).split(","));
             else if (a.isBlank()) continue;
             else {
                 System.err.println("BenchMain: unknown argument '" + a + "'");
-                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--http-rounds=N] [--http-seconds=S] [--report-from=rows.tsv]");
+                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--http-rounds=N] [--http-seconds=S] [--http-servers=netty,kwait-epoll-cont,...] [--report-from=rows.tsv]");
                 System.exit(2);
             }
         }
@@ -111,6 +115,7 @@ public final class BenchMain {
         BenchMain m = new BenchMain(quick, out.toAbsolutePath(), charts.toAbsolutePath(), work.toAbsolutePath(), only);
         m.httpRounds = httpRounds;
         m.httpSeconds = httpSeconds;
+        m.httpServers = httpServers;
         if (reportFrom != null) {
             // Rewrites the report and charts from the rows a run saved (no measuring).
             for (String line : Files.readAllLines(reportFrom, StandardCharsets.UTF_8)) {

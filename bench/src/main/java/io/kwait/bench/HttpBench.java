@@ -77,7 +77,14 @@ final class HttpBench {
             loadPin.addAll(List.of("taskset", "-c", "1"));
         }
         wrk = new Wrk(main.work.resolve("http"), loadPin);
-        List<Server> servers = servers();
+        List<Server> servers = new ArrayList<>(servers());
+        if (!main.httpServers.isEmpty()) {
+            List<String> known = servers.stream().map(Server::key).toList();
+            for (String k : main.httpServers) {
+                if (!known.contains(k)) throw new IllegalArgumentException("--http-servers: no server '" + k + "'; servers: " + known);
+            }
+            servers.removeIf(s -> !main.httpServers.contains(s.key()));
+        }
         for (int round = 1; round <= rounds; round++) {
             BenchMain.OUT.printf(Locale.ROOT, "[10] round %d of %d%n", round, rounds);
             for (int i = 0; i < servers.size(); i++) measure(servers.get((i + round - 1) % servers.size()), round);

@@ -94,6 +94,7 @@ final class HttpReport {
         double[] loads = r.main.rows.stream().filter(x -> "10".equals(x.scenario) && x.extra.containsKey("load"))
                 .mapToDouble(x -> Double.parseDouble(x.extra.get("load"))).toArray();
         md.append("## 10. HTTP/1.1 keep-alive servers under wrk\n\n");
+        if (r.main.runDate != null) md.append("Measured ").append(r.main.runDate).append(" (`-Dbench.args=--only=10` runs this scenario alone, about 20 minutes).\n\n");
         md.append("A minimal HTTP/1.1 server (request line and headers to the empty line, pipelined requests and requests split across reads handled, "
                 + "every answer `HTTP/1.1 200 OK` with the 13-byte body `Hello, World!`) written five ways, each in its own JVM (`-Xms1g -Xmx1g`) pinned to core 0 "
                 + "with `taskset -c 0`: kwait tasks, one per connection, on each backend and strand; Netty native epoll with one event loop for the listener and every connection; "

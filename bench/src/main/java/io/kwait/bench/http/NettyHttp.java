@@ -66,19 +66,20 @@ public final class NettyHttp {
         }
     }
 
+    /** Gives every accepted connection its own handler (and so its own scanner). */
+    static final class PerConnection extends ChannelInitializer<SocketChannel> {
+        @Override
+        protected void initChannel(SocketChannel c) {
+            c.pipeline().addLast(new Handler());
+        }
+    }
+
     /** Binds and starts serving; returns the port. The loop's thread keeps the JVM alive. */
     static int start() throws InterruptedException {
         if (!Epoll.isAvailable()) throw new IllegalStateException("Netty native epoll is not available: " + Epoll.unavailabilityCause());
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         var ch = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, HttpServer.BACKLOG)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel c) {
-                        c.pipeline().addLast(new Handler());
-                    }
-                })
+                .option(ChannelOption.SO_BACKLOG, HttpServer.BACKLOG).childOption(ChannelOption.TCP_NODELAY, true).childHandler(new PerConnection())
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
