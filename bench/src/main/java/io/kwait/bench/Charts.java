@@ -365,7 +365,9 @@ final class Charts {
     private static String tick(double v, String unit) {
         if (unit.equals("bytes")) return String.format(Locale.ROOT, "%,.0f B", v);
         if (unit.equals("req/s")) return String.format(Locale.ROOT, "%,.0f", v);
-        return Report.fmt(v, "ns");
+        // compact: "1 s" not "1000.00 ms", "10 ms" not "10.00 ms" (log-axis ticks sit close together)
+        if (v >= 1e9) return String.format(Locale.ROOT, "%.2f", v / 1e9).replaceAll("\\.?0+$", "") + " s";
+        return Report.fmt(v, "ns").replaceAll("\\.0+ ", " ");
     }
 
     /** A value axis: linear with 1-2-5 steps, or logarithmic with 1-2-5 ticks per decade. */
