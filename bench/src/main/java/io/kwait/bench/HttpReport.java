@@ -83,7 +83,8 @@ final class HttpReport {
 
     // ================================================================ markdown
 
-    static void section(Report r, StringBuilder md) {
+    static void section(Report r, StringBuilder md) throws java.io.IOException {
+        java.util.Map<String, String> notes = Report.notes();
         List<Report.Fig> all = r.of("10");
         List<Row> faults = r.main.rows.stream().filter(x -> "10".equals(x.scenario) && x.extra.containsKey("fault")).toList();
         if (all.isEmpty() && faults.isEmpty()) return;
@@ -135,6 +136,8 @@ final class HttpReport {
                         .append(String.format(Locale.ROOT, " | %.2f s | %.2f s | ", f.extra("connectMs") / 1e3, f.extra("answerMs") / 1e3))
                         .append(base == null ? "n/a" : Report.ratio(f.median / base.median)).append(" |\n");
             }
+            String why = notes.get("10-idle-setup");
+            if (why != null) md.append('\n').append(why).append('\n');
         }
         if (!faults.isEmpty()) {
             md.append("\nFaulty runs, left out of the figures:\n\n");

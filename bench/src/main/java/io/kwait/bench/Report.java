@@ -447,6 +447,21 @@ public final class Report {
 
     /** Analysis of missed targets, kept next to the code (notes.md, one "## key" section per target). */
     private void notes(StringBuilder md) throws IOException {
+        Map<String, String> notes = notes();
+        List<String> missed = checks.stream().filter(c -> Boolean.FALSE.equals(c.met())).map(Check::noteKey).distinct().toList();
+        if (missed.isEmpty()) return;
+        md.append("## Where targets are missed\n\n");
+        md.append("The profile findings below were written by hand from JFR recordings (see each note); the figures above are this run's.\n\n");
+        for (String k : missed) {
+            List<Check> cs = checks.stream().filter(c -> k.equals(c.noteKey()) && Boolean.FALSE.equals(c.met())).toList();
+            md.append("### ").append(cs.get(0).scenario()).append(": ").append(cs.get(0).target()).append("\n\n");
+            md.append("Missed by: ").append(String.join(", ", cs.stream().map(c -> c.compared() + " = " + c.value()).toList())).append(".\n\n");
+            md.append(notes.getOrDefault(k, "No analysis recorded for this target yet.")).append("\n\n");
+        }
+    }
+
+    /** The hand-written analyses of notes.md, by key ("## key" sections). */
+    static Map<String, String> notes() throws IOException {
         Map<String, String> notes = new LinkedHashMap<>();
         try (InputStream in = Report.class.getResourceAsStream("notes.md")) {
             if (in != null) {
@@ -464,16 +479,7 @@ public final class Report {
                 if (cur != null) notes.put(cur, sb.toString().trim());
             }
         }
-        List<String> missed = checks.stream().filter(c -> Boolean.FALSE.equals(c.met())).map(Check::noteKey).distinct().toList();
-        if (missed.isEmpty()) return;
-        md.append("## Where targets are missed\n\n");
-        md.append("The profile findings below were written by hand from JFR recordings (see each note); the figures above are this run's.\n\n");
-        for (String k : missed) {
-            List<Check> cs = checks.stream().filter(c -> k.equals(c.noteKey()) && Boolean.FALSE.equals(c.met())).toList();
-            md.append("### ").append(cs.get(0).scenario()).append(": ").append(cs.get(0).target()).append("\n\n");
-            md.append("Missed by: ").append(String.join(", ", cs.stream().map(c -> c.compared() + " = " + c.value()).toList())).append(".\n\n");
-            md.append(notes.getOrDefault(k, "No analysis recorded for this target yet.")).append("\n\n");
-        }
+        return notes;
     }
 
     static String cpuModel() {
