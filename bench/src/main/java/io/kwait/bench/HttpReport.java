@@ -97,7 +97,7 @@ final class HttpReport {
         md.append("## 10. HTTP/1.1 keep-alive servers under wrk\n\n");
         if (r.main.runDate != null) md.append("Measured ").append(r.main.runDate).append(" (`-Dbench.args=--only=10` runs this scenario alone, about 20 minutes).\n\n");
         md.append("A minimal HTTP/1.1 server (request line and headers to the empty line, pipelined requests and requests split across reads handled, "
-                + "every answer `HTTP/1.1 200 OK` with the 13-byte body `Hello, World!`) written five ways, each in its own JVM (`-Xms1g -Xmx1g`) pinned to core 0 "
+                + "every answer `HTTP/1.1 200 OK` with the 13-byte body `Hello, World!`) written four ways (eight servers), each in its own JVM (`-Xms1g -Xmx1g`) pinned to core 0 "
                 + "with `taskset -c 0`: kwait tasks, one per connection, on each backend and strand; Netty native epoll with one event loop for the listener and every connection; "
                 + "a plain NIO `Selector` loop on one thread; a virtual thread per connection over blocking `java.net.Socket` streams, with "
                 + "`-Djdk.virtualThreadScheduler.parallelism=1` and with the default scheduler (pinned to one core, the JVM sees one CPU, so its default is one carrier as well). "
