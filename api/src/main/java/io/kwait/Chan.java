@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -389,9 +388,18 @@ public final class Chan<T> implements Iterable<T> {
      * wins. Returns whether the offers were left (the caller withdraws them when the wait ends).
      */
     static boolean commitOrOffer(ChanHome.Offer[] offers, boolean leave) {
-        TreeMap<Long, Chan<?>> byId = new TreeMap<>();
-        for (ChanHome.Offer o : offers) byId.put(o.chan().id, o.chan());
-        Chan<?>[] chans = byId.values().toArray(new Chan<?>[0]);
+        Chan<?>[] chans = new Chan<?>[offers.length];
+        int n = 0;
+        for (ChanHome.Offer o : offers) { // distinct, by id: an insertion sort, as a wait names few channels
+            Chan<?> c = o.chan();
+            int at = n;
+            while (at > 0 && chans[at - 1].id > c.id) at--;
+            if (at > 0 && chans[at - 1] == c) continue;
+            System.arraycopy(chans, at, chans, at + 1, n - at);
+            chans[at] = c;
+            n++;
+        }
+        if (n < chans.length) chans = java.util.Arrays.copyOf(chans, n);
         List<ChanHome.Party> toWake = new ArrayList<>(1);
         List<ChanHome.Watcher> notify = new ArrayList<>();
         boolean[] left = new boolean[1];

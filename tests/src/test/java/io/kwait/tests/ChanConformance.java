@@ -422,10 +422,10 @@ public abstract class ChanConformance extends ConformanceBase {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aCommittingReceiveTakesTheMessageIntoTheFired(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
+        Event e = Event.receive(c);
+        assertEquals(Filter.RECV, e.filter(), "a committing receive has the readiness event's filter");
         Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
-            Event e = Event.receive(c);
-            assertEquals(Filter.RECV, e.filter());
             assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "nothing to receive yet");
             if (kind == Kind.RENDEZVOUS) assertFalse(c.trySend("probe"), "a poll (Duration.ZERO) leaves no offer behind");
             Task<String> s = Task.spawn(() -> { c.send("m"); return "sent"; });
@@ -446,8 +446,8 @@ public abstract class ChanConformance extends ConformanceBase {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aCommittingSendHandsTheMessageOver(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
         Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
             Task<String> r = Task.spawn(c::receive);
             Task.yieldNow(); // r parks in receive
             Event e = Event.send(c, "x");
@@ -993,6 +993,18 @@ public abstract class ChanConformance extends ConformanceBase {
     @EnumSource(Kind.class)
     @Timeout(90)
     void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        plainThreadSender(kind, false);
+    }
+
+    /** The same with the receivers in committing waits: a plain thread completes an offer as its task is cancelled. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    @Timeout(90)
+    void aPlainThreadSenderAndCancelledCommittingReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        plainThreadSender(kind, true);
+    }
+
+    private void plainThreadSender(Kind kind, boolean committing) throws Exception {
         final int messages = 3000;
         Chan<Integer> chan = kind.make();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -1011,7 +1023,11 @@ public abstract class ChanConformance extends ConformanceBase {
             for (int round = 0; !closed; round++) {
                 Task<Boolean> r = Task.spawn(() -> {
                     try {
-                        while (true) count[chan.receive()]++;
+                        while (true) {
+                            Integer v = receive(chan, committing);
+                            if (v == null) return true; // a committing receive fired EOF: closed and drained
+                            count[v]++;
+                        }
                     } catch (ChanClosedException e) {
                         return true;
                     }
@@ -1043,6 +1059,18 @@ public abstract class ChanConformance extends ConformanceBase {
     @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
     @Timeout(90)
     void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        plainThreadReceiver(kind, false);
+    }
+
+    /** The same with the senders in committing waits. */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @Timeout(90)
+    void cancelledCommittingTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
+        plainThreadReceiver(kind, true);
+    }
+
+    private void plainThreadReceiver(Kind kind, boolean committing) throws Exception {
         final int rounds = 2000;
         Chan<Integer> chan = kind.make();
         Set<Integer> received = ConcurrentHashMap.newKeySet();
@@ -1060,7 +1088,7 @@ public abstract class ChanConformance extends ConformanceBase {
         Run.root(kernel, () -> {
             for (int round = 0; round < rounds; round++) {
                 int msg = round;
-                Task<Boolean> s = Task.spawn(() -> { chan.send(msg); return true; });
+                Task<Boolean> s = Task.spawn(() -> send(chan, msg, committing));
                 switch (round % 4) {
                     case 0 -> Task.yieldNow();
                     case 1 -> Run.yields(2);
@@ -1086,12 +1114,10 @@ public abstract class ChanConformance extends ConformanceBase {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Receives one message: by {@code receive()}, or by a committing wait. */
+    /** Receives one message: by {@code receive()}, or by a committing wait (null when that fired EOF). */
     private Integer receive(Chan<Integer> chan, boolean committing) throws Exception {
         if (!committing) return chan.receive();
-        Fired f = only(kernel.wait(List.of(Event.receive(chan)), null));
-        assertFalse(f.isEof(), "the channel is never closed here");
-        return f.result();
+        return only(kernel.wait(List.of(Event.receive(chan)), null)).result(); // null at EOF
     }
 
     /** Sends one message: by {@code send()}, or by a committing wait (true: it fired, so it was sent). */
