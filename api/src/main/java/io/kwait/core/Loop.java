@@ -180,7 +180,7 @@ public final class Loop {
             Event e = call.events[i];
             homes[e.kind().ordinal()].subscribe(call, i, e);
         }
-        chans.commitOrOffer(call, timeout != null && timeout.isZero()); // after the rest: a later failure cannot follow a commit
+        chans.commitOrOffer(call, timeout != null && timeout.isZero()); // last: a bad subscription fails before a message moved
         if (call.done || (timeout != null && timeout.isZero())) {
             // Something fired at once, or a poll: collect whatever else is ready now, without blocking.
             pollOnce(0);

@@ -316,6 +316,30 @@ public abstract class ChanConformance extends ConformanceBase {
         assertFalse(c.trySend("x"), "the interrupted receiver is still registered");
     }
 
+    @Test
+    void anInterruptedPlainThreadLeavesACommittingWaitWithoutTakingOrSending() throws Exception {
+        Chan<String> c = Chan.rendezvous();
+        io.kwait.Kernel own = openKernel(io.kwait.TimeSource.system());
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                out.set(new AssertionError("fired " + own.wait(List.of(Event.receive(c), Event.send(c, "never")), null)));
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        t.start();
+        Run.root(kernel, () -> {
+            only(kernel.wait(List.of(Event.send(c)), null)); // the thread's receive offer is parked
+            return null;
+        });
+        t.interrupt();
+        t.join(10_000);
+        assertTrue(out.get() instanceof InterruptedException, "got " + out.get());
+        assertFalse(c.trySend("x"), "the interrupted wait's receive offer went with it");
+        assertEquals(Optional.empty(), c.tryReceive(), "the interrupted wait's send offer went with it");
+    }
+
     // ---------------------------------------------------------------- RECV / SEND events
 
     @ParameterizedTest
