@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -877,23 +878,13 @@ public abstract class ChanConformance extends ConformanceBase {
      * A receiver is cancelled at many different points relative to a send (before it starts,
      * while it waits, after the message was handed to it but before it ran). Whatever happens,
      * each message ends up received exactly once: by the receiver, or left in the channel.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "UNBOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true", "UNBOUNDED, true"})
     @Timeout(60)
-    void cancelledReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        cancelledReceivers(kind, false);
-    }
-
-    /** The same with the receiver in a committing wait ({@code Event.receive}) and the sender in one ({@code Event.send(c, m)}). */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
-    @Timeout(60)
-    void cancelledCommittingReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        cancelledReceivers(kind, true);
-    }
-
-    private void cancelledReceivers(Kind kind, boolean committing) throws Exception {
+    void cancelledReceiversNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int iterations = 1500;
         Run.root(kernel, () -> {
             Chan<Integer> chan = kind.make();
@@ -950,23 +941,13 @@ public abstract class ChanConformance extends ConformanceBase {
     /**
      * Senders on a full channel are cancelled at many points: a send that threw was not
      * delivered, one that returned was delivered exactly once.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true"})
     @Timeout(60)
-    void cancelledSendersNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        cancelledSenders(kind, false);
-    }
-
-    /** The same with the sender in a committing wait: a wait that threw did not send, one whose send fired did, once. */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
-    @Timeout(60)
-    void cancelledCommittingSendersNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        cancelledSenders(kind, true);
-    }
-
-    private void cancelledSenders(Kind kind, boolean committing) throws Exception {
+    void cancelledSendersNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int iterations = 1500;
         Run.root(kernel, () -> {
             Chan<Integer> chan = kind == Kind.BOUNDED ? Chan.bounded(1) : Chan.rendezvous();
@@ -1012,23 +993,13 @@ public abstract class ChanConformance extends ConformanceBase {
     /**
      * A plain thread sends while task receivers are cancelled over and over: every message is
      * received exactly once.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "UNBOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true", "UNBOUNDED, true"})
     @Timeout(90)
-    void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        plainThreadSender(kind, false);
-    }
-
-    /** The same with the receivers in committing waits: a plain thread completes an offer as its task is cancelled. */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
-    @Timeout(90)
-    void aPlainThreadSenderAndCancelledCommittingReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        plainThreadSender(kind, true);
-    }
-
-    private void plainThreadSender(Kind kind, boolean committing) throws Exception {
+    void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int messages = 3000;
         Chan<Integer> chan = kind.make();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -1078,23 +1049,11 @@ public abstract class ChanConformance extends ConformanceBase {
         }
     }
 
-    /** Task senders are cancelled while a plain thread receives: exactly-once for what was sent. */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    /** Task senders (with {@code committing}: in committing waits) are cancelled while a plain thread receives: exactly-once for what was sent. */
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true"})
     @Timeout(90)
-    void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        plainThreadReceiver(kind, false);
-    }
-
-    /** The same with the senders in committing waits. */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
-    @Timeout(90)
-    void cancelledCommittingTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
-        plainThreadReceiver(kind, true);
-    }
-
-    private void plainThreadReceiver(Kind kind, boolean committing) throws Exception {
+    void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int rounds = 2000;
         Chan<Integer> chan = kind.make();
         Set<Integer> received = ConcurrentHashMap.newKeySet();
