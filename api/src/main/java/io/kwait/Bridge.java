@@ -20,7 +20,15 @@ final class Bridge implements Access.Api {
 
     @Override public void removeClockListener(TimeSource.Manual clock, Runnable l) { clock.removeListener(l); }
 
-    @Override public int readiness(Chan<?> chan, boolean recv) { return chan.readiness(recv); }
+    @Override public boolean commits(Event e) { return e.commits(); }
+
+    @Override public Object message(Event e) { return e.message(); }
+
+    @Override public int readiness(Chan<?> chan, boolean recv, Object self) { return chan.readiness(recv, self); }
+
+    @Override public boolean commitOrOffer(ChanHome.Offer[] offers, boolean leave) { return Chan.commitOrOffer(offers, leave); }
+
+    @Override public void withdraw(ChanHome.Offer offer) { offer.chan().withdraw(offer); }
 
     @Override public int watchUnlessReady(Chan<?> chan, ChanHome.Watcher w) { return chan.watchUnlessReady(w); }
 
@@ -35,4 +43,6 @@ final class Bridge implements Access.Api {
     @Override public RuntimeException closedKernel(String message) { return new ClosedKernelException(message); }
 
     @Override public RuntimeException cancelled(String message) { return new TaskCancelledException(message); }
+
+    @Override public RuntimeException chanClosed(String message) { return new ChanClosedException(message); }
 }

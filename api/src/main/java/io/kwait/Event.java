@@ -22,8 +22,14 @@ import java.util.concurrent.CompletionStage;
  * for (Fired f : kernel.wait(events, null)) { ... }
  * }</pre>
  *
+ * <p>A {@link Chan} is waited on in two forms: <em>committing</em> events, where the wait itself
+ * receives ({@link #receive}) or sends ({@link #send(Chan, Object)}) and at most one of them
+ * commits per wait (Go's {@code select}), and <em>readiness</em> events ({@link #recv},
+ * {@link #send(Chan)}), which only report that a {@code tryReceive}/{@code trySend} would
+ * not wait now. The rules are in {@link Chan}.
+ *
  * <p>Errors about the event itself throw here, at construction, with a message naming the way
- * out: null, a filter the resource cannot have, a negative fd, a pid with no process, a negative
+ * out: null (also a null message), a filter the resource cannot have, a negative fd, a pid with no process, a negative
  * delay ({@link #after}: unlike Go's timers, which fire at once, it is refused like a negative
  * {@code Task.sleep} or wait timeout; use {@code Duration.ZERO} to fire at once), a period that
  * is not positive, a signal the JVM reserves or this platform lacks ({@code INFO} on Linux).
@@ -56,15 +62,25 @@ public final class Event {
     private final long number;            // fd, pid, or delay/period in nanos
     private final Object attachment;
     private final TimerHome.Schedule every; // only for TIMER_EVERY
+    private final Object message;           // only for a committing send (Event.send(chan, message))
 
     private Event(Kind kind, Filter filter, Object resource, long number, Object attachment, TimerHome.Schedule every) {
+        this(kind, filter, resource, number, attachment, every, null);
+    }
+
+    private Event(Kind kind, Filter filter, Object resource, long number, Object attachment, TimerHome.Schedule every,
+                  Object message) {
         this.kind = kind;
         this.filter = filter;
         this.resource = resource;
         this.number = number;
         this.attachment = attachment;
         this.every = every;
+        this.message = message;
     }
+
+    /** {@code number} of a channel event: readiness, or the wait performs the operation. */
+    private static final long READINESS = 0, COMMITS = 1;
 
     // ---------------------------------------------------------------- fds
 
@@ -225,21 +241,60 @@ public final class Event {
     }
 
     /**
-     * The channel has a message ready to receive, or is closed and drained ({@link Fired#isEof()}).
-     * Take the message with {@link Chan#tryReceive()}; the wait itself takes nothing.
+     * Readiness: the channel has a message ready to receive (buffered, or a sender parked on it),
+     * or is closed and drained ({@link Fired#isEof()}). The wait itself takes nothing: take the
+     * message with {@link Chan#tryReceive()}, which may come back empty when another party took
+     * it first. To have the wait take the message, use {@link #receive(Chan)}.
+     *
+     * <p>A readiness event only observes, it does not offer: on a rendezvous channel a readiness
+     * waiter meets a blocked {@link Chan#send} or a committing {@link #send(Chan, Object)}, never
+     * another readiness waiter ({@code recv} here and {@link #send(Chan)} there wait for ever).
+     * See {@link Chan} for the whole rule.
      */
     public static Event recv(Chan<?> chan) {
         Objects.requireNonNull(chan, "chan");
-        return new Event(Kind.CHAN, Filter.RECV, chan, 0, null, null);
+        return new Event(Kind.CHAN, Filter.RECV, chan, READINESS, null, null);
     }
 
     /**
-     * The channel would take a message now ({@link Chan#trySend} would succeed), or is closed
-     * ({@link Fired#isEof()}).
+     * Readiness: the channel would take a message now ({@link Chan#trySend} would succeed: room in
+     * the buffer, or a receiver parked on it), or is closed ({@link Fired#isEof()}). The wait
+     * itself sends nothing; to have it send, use {@link #send(Chan, Object)}. Like {@link #recv},
+     * it meets only parties that offer (see there).
      */
     public static Event send(Chan<?> chan) {
         Objects.requireNonNull(chan, "chan");
-        return new Event(Kind.CHAN, Filter.SEND, chan, 0, null, null);
+        return new Event(Kind.CHAN, Filter.SEND, chan, READINESS, null, null);
+    }
+
+    /**
+     * Committing receive (Go's {@code case v := <-c} in a {@code select}): the wait itself
+     * receives. It fires when it has taken a message, which is then {@link Fired#result()} (the
+     * RECV filter); or, with nothing taken, with {@link Fired#isEof()} when the channel is closed
+     * and drained. At most one committing event commits per wait; a wait that returns without
+     * this event, or throws, took nothing through it. Reusable: each wait in which it fires takes
+     * one message. See {@link Chan} for how committing and readiness events meet.
+     */
+    public static Event receive(Chan<?> chan) {
+        Objects.requireNonNull(chan, "chan");
+        return new Event(Kind.CHAN, Filter.RECV, chan, COMMITS, null, null);
+    }
+
+    /**
+     * Committing send (Go's {@code case c <- message} in a {@code select}): the wait itself sends
+     * {@code message}. It fires (the SEND filter) when the channel has taken it: a receiver has
+     * it, or it is buffered. On a closed channel it fires with {@link Fired#isEof()} and
+     * {@link Fired#isError()} ({@link Fired#error()} a {@link ChanClosedException}): not sent. At
+     * most one committing event commits per wait; a wait that returns without this event, or
+     * throws, did not send the message. Reusable: each wait in which it fires sends
+     * {@code message} once more. See {@link Chan}.
+     *
+     * @throws NullPointerException {@code message} is null (channels do not carry null)
+     */
+    public static <T> Event send(Chan<? super T> chan, T message) {
+        Objects.requireNonNull(chan, "chan");
+        Objects.requireNonNull(message, "message: channels do not carry null");
+        return new Event(Kind.CHAN, Filter.SEND, chan, COMMITS, null, null, message);
     }
 
     // ---------------------------------------------------------------- accessors
@@ -247,7 +302,7 @@ public final class Event {
     /** A copy of this event that carries {@code attachment}, handed back by {@link Fired#attachment()}. */
     public Event withAttachment(Object attachment) {
         return new Event(kind, filter, resource, number, attachment,
-                kind == Kind.TIMER_EVERY ? new TimerHome.Schedule() : null);
+                kind == Kind.TIMER_EVERY ? new TimerHome.Schedule() : null, message);
     }
 
     /** The resource kind. */
@@ -286,12 +341,18 @@ public final class Event {
             case TIMER_AT -> "at " + resource;
             case TIMER_EVERY -> "every " + Duration.ofNanos(number);
             case SIGNAL -> "SIG" + resource;
-            case TASK, CHAN, STAGE -> String.valueOf(resource);
+            case CHAN -> number != COMMITS ? String.valueOf(resource)
+                    : filter == Filter.RECV ? "receive from " + resource : "send " + message + " to " + resource;
+            case TASK, STAGE -> String.valueOf(resource);
         };
         return filter + "(" + what + (attachment != null ? ", " + attachment : "") + ")";
     }
 
     long number() { return number; }
+
+    boolean commits() { return kind == Kind.CHAN && number == COMMITS; }
+
+    Object message() { return message; }
 
     TimerHome.Schedule schedule() { return every; }
 }

@@ -17,8 +17,14 @@ public enum Filter {
     SIGNAL,
     /** A task or a {@link java.util.concurrent.CompletionStage} completed. */
     DONE,
-    /** A channel has a message to receive, or is closed (then {@link Fired#isEof()}). */
+    /**
+     * A channel has a message to receive (a committing receive took it: {@link Fired#result()}),
+     * or is closed and drained (then {@link Fired#isEof()}).
+     */
     RECV,
-    /** A channel can take a message without blocking, or is closed (then {@link Fired#isEof()}). */
+    /**
+     * A channel can take a message without blocking (a committing send handed its message over),
+     * or is closed (then {@link Fired#isEof()}).
+     */
     SEND
 }

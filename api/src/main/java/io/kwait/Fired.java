@@ -38,7 +38,8 @@ public final class Fired {
 
     /**
      * End of the resource: the peer hung up (where the backend can tell), or the channel is closed
-     * (for RECV: closed and drained; for SEND: closed).
+     * (for RECV: closed and drained, nothing taken; for SEND: closed, and for a committing send
+     * also {@link #isError()}: not sent).
      */
     public boolean isEof() { return (flags & EOF) != 0; }
 
@@ -69,8 +70,9 @@ public final class Fired {
     }
 
     /**
-     * The value of a DONE task or stage (null if it failed). Typed for convenience: the cast is
-     * unchecked, as with {@code Future.get()} on a raw future.
+     * The value of a DONE task or stage (null if it failed), or the message a committing receive
+     * ({@link Event#receive}) took (null at EOF). Typed for convenience: the cast is unchecked, as
+     * with {@code Future.get()} on a raw future.
      */
     @SuppressWarnings("unchecked")
     public <T> T result() { return (T) result; }
@@ -87,6 +89,7 @@ public final class Fired {
             case EXIT -> sb.append(" status=").append(statusKnown ? String.valueOf(data) : "unknown");
             case EXPIRE, SIGNAL -> sb.append(" count=").append(data);
             case DONE -> { if (!isError()) sb.append(" result=").append(result); }
+            case RECV -> { if (result != null) sb.append(" result=").append(result); }
             case READ, WRITE -> { if (data != 0) sb.append(" data=").append(data); }
             default -> { }
         }

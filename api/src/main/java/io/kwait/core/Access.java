@@ -30,8 +30,23 @@ public final class Access {
 
         void removeClockListener(TimeSource.Manual clock, Runnable listener);
 
-        /** {@link ChanHome#NOT_READY}, {@link ChanHome#READY} or {@link ChanHome#READY_CLOSED}. */
-        int readiness(Chan<?> chan, boolean recv);
+        /** Whether a channel event commits ({@code Event.receive}, {@code Event.send(chan, message)}). */
+        boolean commits(Event e);
+
+        /** The message of a committing send event, else null. */
+        Object message(Event e);
+
+        /**
+         * {@link ChanHome#NOT_READY}, {@link ChanHome#READY} or {@link ChanHome#READY_CLOSED};
+         * the offers of wait {@code self} do not count.
+         */
+        int readiness(Chan<?> chan, boolean recv, Object self);
+
+        /** The committing events of one wait: commits one, or leaves their offers (returns whether it did). */
+        boolean commitOrOffer(ChanHome.Offer[] offers, boolean leave);
+
+        /** Takes an offer out of its channel's queue. */
+        void withdraw(ChanHome.Offer offer);
 
         /** Adds {@code w} unless the channel is ready already, atomically; returns the readiness found. */
         int watchUnlessReady(Chan<?> chan, ChanHome.Watcher w);
@@ -50,6 +65,8 @@ public final class Access {
         RuntimeException closedKernel(String message);
 
         RuntimeException cancelled(String message);
+
+        RuntimeException chanClosed(String message);
     }
 
     private static volatile Api api;

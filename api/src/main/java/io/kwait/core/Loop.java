@@ -138,10 +138,9 @@ public final class Loop {
         WaitCall call = new WaitCall(this, list, task, time.nanoTime());
         try {
             subscribeAll(call, timeout);
-            if (!call.done) {
-                task.suspend(call.suspension);
-                if (!call.done) throw task.cancelledException();
-            }
+            if (!call.done) task.suspend(call.suspension);
+            // A channel operation that committed is never undone: a cancelled wait that made one returns it.
+            if (!chans.settle(call)) throw task.cancelledException();
             List<Fired> results = call.results();
             call.completedNormally = true;
             return results;
@@ -157,10 +156,17 @@ public final class Loop {
             drainInbox();
             subscribeAll(call, timeout);
             while (!call.done) {
-                if (closed) throw Access.api().closedKernel("kernel was closed while waiting");
+                if (closed) {
+                    if (chans.settle(call)) break; // a committed channel operation is returned, never dropped
+                    throw Access.api().closedKernel("kernel was closed while waiting");
+                }
                 pollOnce(-1);
-                if (!call.done && Thread.interrupted()) throw new InterruptedException();
+                if (!call.done && Thread.interrupted()) {
+                    if (!chans.settle(call)) throw new InterruptedException();
+                    Thread.currentThread().interrupt(); // the committed wait returns; the next one sees the interrupt
+                }
             }
+            chans.settle(call);
             List<Fired> results = call.results();
             call.completedNormally = true;
             return results;
@@ -174,6 +180,7 @@ public final class Loop {
             Event e = call.events[i];
             homes[e.kind().ordinal()].subscribe(call, i, e);
         }
+        chans.commitOrOffer(call, timeout != null && timeout.isZero()); // last: a bad subscription fails before a message moved
         if (call.done || (timeout != null && timeout.isZero())) {
             // Something fired at once, or a poll: collect whatever else is ready now, without blocking.
             pollOnce(0);

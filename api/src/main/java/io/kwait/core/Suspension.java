@@ -7,7 +7,7 @@ import java.util.concurrent.locks.LockSupport;
  * operation: a wait call, a channel send or receive, a join. Woken once, from any thread. A
  * channel operation's outcome is kept here, written under the channel's lock, never in the strand.
  */
-public final class Suspension {
+public final class Suspension implements ChanHome.Party {
     /** Outcomes of a channel operation. */
     public static final int PENDING = 0, COMPLETED = 1, CLOSED = 2;
 
@@ -28,6 +28,7 @@ public final class Suspension {
     public boolean isWoken() { return woken; }
 
     /** The channel operation's message. */
+    @Override
     public Object item() { return item; }
 
     public void item(Object m) { item = m; }
@@ -37,7 +38,22 @@ public final class Suspension {
 
     public void outcome(int o) { outcome = o; }
 
+    /** A blocked send or receive always completes: its withdrawal is under the channel's lock too. */
+    @Override
+    public boolean complete(Object message) {
+        if (message != null) item = message;
+        outcome = COMPLETED;
+        return true;
+    }
+
+    @Override
+    public boolean closed() {
+        outcome = CLOSED;
+        return true;
+    }
+
     /** Wakes the strand; any thread; idempotent. On the owner thread a task goes straight to the run queue. */
+    @Override
     public void wake() {
         if (woken) return;
         woken = true;

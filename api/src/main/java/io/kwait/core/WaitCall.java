@@ -20,6 +20,8 @@ final class WaitCall {
     private int firedCount;
     boolean done;                 // fired or timed out: the waiter may resume
     boolean completedNormally;    // the call returns its results (rather than throwing)
+    /** Its committing channel events, or null when it has none (see {@link ChanHome#settle}). */
+    ChanHome.Selection selection;
 
     WaitCall(Loop loop, Event[] events, TaskCore task, long start) {
         this.loop = loop;

@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -316,6 +317,30 @@ public abstract class ChanConformance extends ConformanceBase {
         assertFalse(c.trySend("x"), "the interrupted receiver is still registered");
     }
 
+    @Test
+    void anInterruptedPlainThreadLeavesACommittingWaitWithoutTakingOrSending() throws Exception {
+        Chan<String> c = Chan.rendezvous();
+        io.kwait.Kernel own = openKernel(io.kwait.TimeSource.system());
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                out.set(new AssertionError("fired " + own.wait(List.of(Event.receive(c), Event.send(c, "never")), null)));
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        t.start();
+        Run.root(kernel, () -> {
+            only(kernel.wait(List.of(Event.send(c)), null)); // the thread's receive offer is parked
+            return null;
+        });
+        t.interrupt();
+        t.join(10_000);
+        assertTrue(out.get() instanceof InterruptedException, "got " + out.get());
+        assertFalse(c.trySend("x"), "the interrupted wait's receive offer went with it");
+        assertEquals(Optional.empty(), c.tryReceive(), "the interrupted wait's send offer went with it");
+    }
+
     // ---------------------------------------------------------------- RECV / SEND events
 
     @ParameterizedTest
@@ -415,6 +440,314 @@ public abstract class ChanConformance extends ConformanceBase {
             assertEquals(0, kernel.stats().timers());
             return null;
         });
+    }
+
+    // ---------------------------------------------------------------- committing events: Event.receive, Event.send(chan, message)
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aCommittingReceiveTakesTheMessageIntoTheFired(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
+        Event e = Event.receive(c);
+        assertEquals(Filter.RECV, e.filter(), "a committing receive has the readiness event's filter");
+        Run.root(kernel, () -> {
+            assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "nothing to receive yet");
+            if (kind == Kind.RENDEZVOUS) assertFalse(c.trySend("probe"), "a poll (Duration.ZERO) leaves no offer behind");
+            Task<String> s = Task.spawn(() -> { c.send("m"); return "sent"; });
+            Fired f = only(kernel.wait(List.of(e), null));
+            assertSame(e, f.event());
+            assertEquals("m", f.result());
+            assertFalse(f.isEof());
+            assertEquals("sent", s.join());
+            assertEquals(Optional.empty(), c.tryReceive(), "the wait took the message");
+            c.close();
+            Fired eof = only(kernel.wait(List.of(e), null));
+            assertTrue(eof.isEof(), "a closed, drained channel fires a committing receive with EOF");
+            assertNull(eof.result());
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aCommittingSendHandsTheMessageOver(Kind kind) throws Exception {
+        Chan<String> c = kind.make();
+        Run.root(kernel, () -> {
+            Task<String> r = Task.spawn(c::receive);
+            Task.yieldNow(); // r parks in receive
+            Event e = Event.send(c, "x");
+            assertEquals(Filter.SEND, e.filter());
+            Fired f = only(kernel.wait(List.of(e), null));
+            assertSame(e, f.event());
+            assertFalse(f.isError());
+            assertEquals("x", r.join());
+            if (kind == Kind.RENDEZVOUS) {
+                assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "no receiver waits now");
+            } else {
+                assertEquals(1, kernel.wait(List.of(e), Duration.ZERO).size(), "a buffered send fires at once");
+                assertEquals("x", c.tryReceive().orElseThrow());
+            }
+            assertEquals(Optional.empty(), c.tryReceive());
+            return null;
+        });
+    }
+
+    /** The defect: two waits on opposite ends of a rendezvous channel met no one. Committing waits meet, whoever waits first. */
+    @Test
+    void twoCommittingWaitsMeetOnARendezvousChannel() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<Integer> c = Chan.rendezvous();
+            for (int i = 0; i < 200; i++) {
+                int m = i;
+                boolean senderFirst = i % 2 == 0;
+                Task<Fired> s = null, r = null;
+                for (int k = 0; k < 2; k++) {
+                    if ((k == 0) == senderFirst) s = Task.spawn(() -> only(kernel.wait(List.of(Event.send(c, m)), null)));
+                    else r = Task.spawn(() -> only(kernel.wait(List.of(Event.receive(c), Event.after(Duration.ofHours(1))), null)));
+                    Task.yieldNow(); // the first parks with its offer left on the channel
+                }
+                assertFalse(Run.join(s).isError());
+                assertEquals(m, (Integer) Run.join(r).result());
+            }
+            assertEquals(0, kernel.stats().timers(), "the hour-long timeouts went with their waits");
+            return null;
+        });
+    }
+
+    /** A committing party meets readiness waiters, blocked sends and receives, and the try- calls. */
+    @Test
+    void aCommittingWaitMeetsEveryOtherKindOfParty() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous();
+            // committing send, readiness receiver
+            Task<Fired> s = Task.spawn(() -> only(kernel.wait(List.of(Event.send(c, "a")), null)));
+            Event recv = Event.recv(c);
+            only(kernel.wait(List.of(recv), null)); // a parked committing sender makes RECV ready
+            assertEquals("a", c.tryReceive().orElseThrow());
+            assertFalse(Run.join(s).isError());
+            // committing receive, readiness sender
+            Task<Fired> r = Task.spawn(() -> only(kernel.wait(List.of(Event.receive(c)), null)));
+            only(kernel.wait(List.of(Event.send(c)), null));
+            assertTrue(c.trySend("b"));
+            assertEquals("b", Run.join(r).result());
+            // committing receive, blocked sender (the sender parked first)
+            Task<Void> blocked = Task.spawn(() -> { c.send("c"); return null; });
+            Task.yieldNow();
+            assertEquals("c", only(kernel.wait(List.of(Event.receive(c)), null)).result());
+            Run.join(blocked);
+            // committing send, blocked receiver (the wait parked first)
+            Task<Fired> s2 = Task.spawn(() -> only(kernel.wait(List.of(Event.send(c, "d")), null)));
+            Task.yieldNow();
+            assertEquals("d", c.receive());
+            assertFalse(Run.join(s2).isError());
+            return null;
+        });
+    }
+
+    /** Go's rule: one case of a select proceeds. Several committing events ready at once: the first in list order. */
+    @Test
+    void atMostOneCommittingEventCommitsPerWait() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> a = Chan.bounded(2), b = Chan.bounded(2);
+            a.send("a1");
+            b.send("b1");
+            Event ra = Event.receive(a), rb = Event.receive(b), sa = Event.send(a, "a2"), sb = Event.send(b, "b2");
+            Fired f = only(kernel.wait(List.of(rb, ra, sa, sb), null));
+            assertSame(rb, f.event(), "the first in list order that can commit does");
+            assertEquals("b1", f.result());
+            assertEquals(1, a.size(), "a was not touched");
+            assertEquals(0, b.size());
+            f = only(kernel.wait(List.of(sb, sa), null));
+            assertSame(sb, f.event());
+            assertEquals(1, a.size());
+            assertEquals("b2", b.tryReceive().orElseThrow());
+            // parked on two rendezvous channels: the first sender to come wins, the other stays blocked
+            Chan<String> x = Chan.rendezvous(), y = Chan.rendezvous();
+            Task<List<Fired>> w = Task.spawn(() -> kernel.wait(List.of(Event.receive(x), Event.receive(y)), null));
+            Task.yieldNow();
+            Task<Void> sy = Task.spawn(() -> { y.send("y"); return null; });
+            Task<Void> sx = Task.spawn(() -> { x.send("x"); return null; });
+            Fired got = only(Run.join(w));
+            assertEquals("y", got.result());
+            Run.join(sy);
+            assertFalse(sx.isDone(), "the other sender must still wait: its message was not taken");
+            assertEquals("x", x.tryReceive().orElseThrow());
+            Run.join(sx);
+            return null;
+        });
+    }
+
+    /** A wait that ends by its timeout or another event took and sent nothing through its committing events. */
+    @Test
+    void aWaitEndedByAnotherEventCommitsNothing() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous();
+            Event t = Event.after(Duration.ofMillis(5));
+            Fired f = only(kernel.wait(List.of(Event.receive(c), Event.send(c, "unsent"), t), null));
+            assertSame(t, f.event());
+            assertFalse(c.trySend("x"), "the receive offer is gone");
+            assertEquals(Optional.empty(), c.tryReceive(), "the send offer is gone");
+            Task<Void> done = Task.spawn(() -> null);
+            f = only(kernel.wait(List.of(Event.receive(c), Event.done(done)), null));
+            assertEquals(Filter.DONE, f.filter());
+            assertFalse(c.trySend("y"));
+            // a readiness event of the same wait does not fire on the wait's own offer
+            Event recv = Event.recv(c), send = Event.send(c);
+            f = only(kernel.wait(List.of(Event.send(c, "mine"), recv, send, Event.receive(c), t), null));
+            assertSame(t, f.event(), "only the timeout fires: " + f);
+            return null;
+        });
+    }
+
+    @Test
+    void closingTheChannelEndsACommittingWaitWithNothingMoved() throws Exception {
+        Run.root(kernel, () -> {
+            Chan<String> c = Chan.rendezvous(), d = Chan.rendezvous();
+            Task<Fired> r = Task.spawn(() -> only(kernel.wait(List.of(Event.receive(c)), null)));
+            Task<Fired> s = Task.spawn(() -> only(kernel.wait(List.of(Event.send(d, "late")), null)));
+            Task.yieldNow();
+            c.close();
+            d.close();
+            Fired rf = Run.join(r), sf = Run.join(s);
+            assertTrue(rf.isEof());
+            assertFalse(rf.isError());
+            assertNull(rf.result());
+            assertTrue(sf.isEof());
+            assertTrue(sf.isError(), "a committing send on a closed channel is an error: not sent");
+            assertTrue(sf.error() instanceof ChanClosedException, "got " + sf.error());
+            // already closed when the wait starts: fires at once
+            sf = only(kernel.wait(List.of(Event.send(c, "x")), null));
+            assertTrue(sf.isEof() && sf.isError());
+            assertTrue(only(kernel.wait(List.of(Event.receive(c)), null)).isEof());
+            // closed with messages left: the committing receive drains them first
+            Chan<String> b = Chan.bounded(2);
+            b.send("left");
+            b.close();
+            Fired left = only(kernel.wait(List.of(Event.receive(b)), null));
+            assertFalse(left.isEof());
+            assertEquals("left", left.result());
+            assertTrue(only(kernel.wait(List.of(Event.receive(b)), null)).isEof());
+            return null;
+        });
+    }
+
+    @Test
+    void committingEventsRefuseNullAndNameTheirOperation() {
+        Chan<String> c = Chan.rendezvous();
+        assertThrows(NullPointerException.class, () -> Event.send(c, null));
+        assertThrows(NullPointerException.class, () -> Event.receive(null));
+        assertTrue(Event.send(c, "hi").toString().contains("send hi to"), Event.send(c, "hi").toString());
+        assertTrue(Event.receive(c).toString().contains("receive from"), Event.receive(c).toString());
+        Event withAttachment = Event.send(c, "hi").withAttachment("tag");
+        assertTrue(withAttachment.toString().contains("send hi to"), "the copy keeps the message: " + withAttachment);
+    }
+
+    /**
+     * Go's TestSelfSelect: two parties each offer both a send and a receive on the same channel in
+     * one wait, 1,000 times; on a rendezvous channel a wait never meets itself. Tasks of one
+     * scheduler, and plain threads on kernels of their own.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @Timeout(60)
+    void goSelfSelect(Kind kind) throws Exception {
+        Chan<Integer> c = kind == Kind.RENDEZVOUS ? Chan.rendezvous() : Chan.bounded(10);
+        Run.root(kernel, () -> {
+            List<Task<Void>> ts = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                int party = p;
+                ts.add(Task.spawn(() -> { selfSelect(kernel, c, party, kind); return null; }));
+            }
+            for (Task<Void> t : ts) Run.join(t);
+            return null;
+        });
+        Chan<Integer> d = kind == Kind.RENDEZVOUS ? Chan.rendezvous() : Chan.bounded(10);
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int p = 0; p < 2; p++) {
+            int party = p;
+            io.kwait.Kernel own = openKernel(io.kwait.TimeSource.system());
+            threads.add(Thread.ofPlatform().name("self-select-" + p).start(() -> {
+                try {
+                    selfSelect(own, d, party, kind);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : threads) t.join();
+        if (failure.get() != null) throw new AssertionError("a plain thread failed", failure.get());
+    }
+
+    private static void selfSelect(io.kwait.Kernel k, Chan<Integer> c, int party, Kind kind) throws Exception {
+        Event send = Event.send(c, party), recv = Event.receive(c);
+        for (int i = 0; i < 1000; i++) {
+            List<Event> events = party == 0 || i % 2 == 0 ? List.of(send, recv) : List.of(recv, send);
+            Fired f = only(k.wait(events, Duration.ofSeconds(20)));
+            if (f.event() == recv && kind == Kind.RENDEZVOUS) {
+                assertTrue((Integer) f.result() != party, "self receive: party " + party + " got its own message");
+            }
+        }
+    }
+
+    /**
+     * Go's TestSelectStress: per channel (two rendezvous, bounded(2), bounded(3)) a task sends N
+     * and a task receives N with plain calls, while one party sends N on each in a single
+     * committing wait over all four (dropping a channel once it has had N) and one receives N from
+     * each likewise. Nothing may deadlock; each side counts exactly N per channel. The two
+     * selecting parties are tasks, then plain threads on kernels of their own.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    @Timeout(90)
+    void goSelectStress(boolean selectorsOnThreads) throws Exception {
+        final int n = 2000;
+        List<Chan<Integer>> c = List.of(Chan.rendezvous(), Chan.rendezvous(), Chan.bounded(2), Chan.bounded(3));
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        if (selectorsOnThreads) {
+            for (boolean sending : new boolean[] {true, false}) {
+                io.kwait.Kernel own = openKernel(io.kwait.TimeSource.system());
+                threads.add(Thread.ofPlatform().name("select-" + (sending ? "sender" : "receiver")).start(() -> {
+                    try {
+                        selectAll(own, c, n, sending);
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+        }
+        Run.root(kernel, () -> {
+            List<Task<Void>> ts = new ArrayList<>();
+            for (Chan<Integer> ch : c) {
+                ts.add(Task.spawn(() -> { for (int i = 0; i < n; i++) ch.send(0); return null; }));
+                ts.add(Task.spawn(() -> { for (int i = 0; i < n; i++) ch.receive(); return null; }));
+            }
+            if (!selectorsOnThreads) {
+                ts.add(Task.spawn(() -> { selectAll(kernel, c, n, true); return null; }));
+                ts.add(Task.spawn(() -> { selectAll(kernel, c, n, false); return null; }));
+            }
+            for (Task<Void> t : ts) Run.join(t);
+            return null;
+        });
+        for (Thread t : threads) t.join();
+        if (failure.get() != null) throw new AssertionError("a selecting thread failed", failure.get());
+        for (Chan<Integer> ch : c) assertEquals(Optional.empty(), ch.tryReceive(), "every message was received");
+    }
+
+    /** One party of {@link #goSelectStress}: n sends (or receives) on each channel, one committing wait over all of them each time. */
+    private static void selectAll(io.kwait.Kernel k, List<Chan<Integer>> c, int n, boolean sending) throws Exception {
+        int[] count = new int[c.size()];
+        List<Event> live = new ArrayList<>();
+        int[] order = sending ? new int[] {3, 2, 0, 1} : new int[] {0, 1, 2, 3}; // as in Go's test
+        for (int i : order) live.add((sending ? Event.send(c.get(i), 0) : Event.receive(c.get(i))).withAttachment(i));
+        for (int i = 0; i < c.size() * n; i++) {
+            Fired f = only(k.wait(live, Duration.ofSeconds(30)));
+            assertFalse(f.isError() || f.isEof(), "no channel is closed: " + f);
+            int ch = (Integer) f.attachment();
+            if (++count[ch] == n) live.remove(f.event());
+        }
+        assertEquals(List.of(), live);
     }
 
     // ---------------------------------------------------------------- cross-thread wakeups
@@ -545,11 +878,13 @@ public abstract class ChanConformance extends ConformanceBase {
      * A receiver is cancelled at many different points relative to a send (before it starts,
      * while it waits, after the message was handed to it but before it ran). Whatever happens,
      * each message ends up received exactly once: by the receiver, or left in the channel.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "UNBOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true", "UNBOUNDED, true"})
     @Timeout(60)
-    void cancelledReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+    void cancelledReceiversNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int iterations = 1500;
         Run.root(kernel, () -> {
             Chan<Integer> chan = kind.make();
@@ -565,13 +900,13 @@ public abstract class ChanConformance extends ConformanceBase {
                     int which = (k + order) % 3;
                     if (which == 0) {
                         r = Task.spawn(() -> {
-                            Integer v = chan.receive();
+                            Integer v = receive(chan, committing);
                             count[v]++;
                             return v;
                         });
                         receiverRef[0] = r;
                     } else if (which == 1) {
-                        sender = Task.spawn(() -> { Run.yields(a); chan.send(msg); return null; });
+                        sender = Task.spawn(() -> { Run.yields(a); send(chan, msg, committing && msg % 2 == 0); return null; });
                     } else {
                         canceller = Task.spawn(() -> {
                             Run.yields(b);
@@ -606,11 +941,13 @@ public abstract class ChanConformance extends ConformanceBase {
     /**
      * Senders on a full channel are cancelled at many points: a send that threw was not
      * delivered, one that returned was delivered exactly once.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true"})
     @Timeout(60)
-    void cancelledSendersNeitherLoseNorDuplicate(Kind kind) throws Exception {
+    void cancelledSendersNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int iterations = 1500;
         Run.root(kernel, () -> {
             Chan<Integer> chan = kind == Kind.BOUNDED ? Chan.bounded(1) : Chan.rendezvous();
@@ -621,13 +958,12 @@ public abstract class ChanConformance extends ConformanceBase {
                 if (kind == Kind.BOUNDED && (it / 48) % 2 == 0) assertTrue(chan.trySend(-1), "filler");
                 Task<Boolean> s = Task.spawn(() -> {
                     Run.yields(a);
-                    chan.send(msg);
-                    return true;
+                    return send(chan, msg, committing);
                 });
                 Task<Void> canceller = Task.spawn(() -> { Run.yields(b); s.cancel(); return null; });
                 Task<Void> receiver = Task.spawn(() -> {
                     Run.yields(c);
-                    Optional<Integer> m = chan.tryReceive();
+                    Optional<Integer> m = committing && msg % 2 == 0 ? committingPoll(chan) : chan.tryReceive();
                     if (m.isPresent() && m.get() >= 0) count[m.get()]++;
                     return null;
                 });
@@ -657,11 +993,13 @@ public abstract class ChanConformance extends ConformanceBase {
     /**
      * A plain thread sends while task receivers are cancelled over and over: every message is
      * received exactly once.
+     * With {@code committing} the parties wait on {@code Event.receive}/{@code Event.send(c, m)}
+     * instead: a wait that threw moved nothing, one that fired moved its message once.
      */
-    @ParameterizedTest
-    @EnumSource(Kind.class)
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "UNBOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true", "UNBOUNDED, true"})
     @Timeout(90)
-    void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind) throws Exception {
+    void aPlainThreadSenderAndCancelledTaskReceiversNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int messages = 3000;
         Chan<Integer> chan = kind.make();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -680,7 +1018,11 @@ public abstract class ChanConformance extends ConformanceBase {
             for (int round = 0; !closed; round++) {
                 Task<Boolean> r = Task.spawn(() -> {
                     try {
-                        while (true) count[chan.receive()]++;
+                        while (true) {
+                            Integer v = receive(chan, committing);
+                            if (v == null) return true; // a committing receive fired EOF: closed and drained
+                            count[v]++;
+                        }
                     } catch (ChanClosedException e) {
                         return true;
                     }
@@ -707,11 +1049,11 @@ public abstract class ChanConformance extends ConformanceBase {
         }
     }
 
-    /** Task senders are cancelled while a plain thread receives: exactly-once for what was sent. */
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
+    /** Task senders (with {@code committing}: in committing waits) are cancelled while a plain thread receives: exactly-once for what was sent. */
+    @ParameterizedTest(name = "{0}, committing waits: {1}")
+    @CsvSource({"RENDEZVOUS, false", "BOUNDED, false", "RENDEZVOUS, true", "BOUNDED, true"})
     @Timeout(90)
-    void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind) throws Exception {
+    void cancelledTaskSendersAndAPlainThreadReceiverNeitherLoseNorDuplicate(Kind kind, boolean committing) throws Exception {
         final int rounds = 2000;
         Chan<Integer> chan = kind.make();
         Set<Integer> received = ConcurrentHashMap.newKeySet();
@@ -729,7 +1071,7 @@ public abstract class ChanConformance extends ConformanceBase {
         Run.root(kernel, () -> {
             for (int round = 0; round < rounds; round++) {
                 int msg = round;
-                Task<Boolean> s = Task.spawn(() -> { chan.send(msg); return true; });
+                Task<Boolean> s = Task.spawn(() -> send(chan, msg, committing));
                 switch (round % 4) {
                     case 0 -> Task.yieldNow();
                     case 1 -> Run.yields(2);
@@ -751,5 +1093,35 @@ public abstract class ChanConformance extends ConformanceBase {
         assertEquals(List.of(), duplicates);
         assertEquals(sent, received, "what was received must be exactly what was sent");
         assertFalse(sent.isEmpty());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Receives one message: by {@code receive()}, or by a committing wait (null when that fired EOF). */
+    private Integer receive(Chan<Integer> chan, boolean committing) throws Exception {
+        if (!committing) return chan.receive();
+        return only(kernel.wait(List.of(Event.receive(chan)), null)).result(); // null at EOF
+    }
+
+    /** Sends one message: by {@code send()}, or by a committing wait (true: it fired, so it was sent). */
+    private boolean send(Chan<Integer> chan, int message, boolean committing) throws Exception {
+        if (!committing) {
+            chan.send(message);
+            return true;
+        }
+        Fired f = only(kernel.wait(List.of(Event.send(chan, message)), null));
+        assertFalse(f.isError(), "the channel is never closed here: " + f);
+        return true;
+    }
+
+    /** A committing receive that does not wait ({@code Duration.ZERO}): like {@code tryReceive}. */
+    private Optional<Integer> committingPoll(Chan<Integer> chan) throws Exception {
+        List<Fired> f = kernel.wait(List.of(Event.receive(chan)), Duration.ZERO);
+        return f.isEmpty() ? Optional.empty() : Optional.of(f.get(0).result());
+    }
+
+    private static Fired only(List<Fired> fired) {
+        assertEquals(1, fired.size(), "one event fired: " + fired);
+        return fired.get(0);
     }
 }
