@@ -21,6 +21,12 @@ import java.util.Map;
  * next fires (lazy disarm), so a loop that waits on the same channel again and again costs no
  * re-registration.
  *
+ * <p>No work for a readiness nobody waits for yet: once every subscription that wants a ready bit
+ * has fired, the watch marks that bit {@linkplain Source#fired() fired} and the backend skips it
+ * (no report, no byte count) until a new wait subscribes to it. Level-triggered, so whatever is
+ * still ready then is reported by the next poll. Until then each waiter it woke is runnable, so
+ * no poll blocks meanwhile (a fired bit on a level-triggered fd would make it return at once).
+ *
  * <p>A channel closed while a wait watches it: the OS drops a closed fd from epoll and kqueue
  * silently, and the JDK's selector reports nothing either until its next operation, so no
  * backend can be relied on to tell. While any wait watches a channel, the loop therefore blocks
@@ -38,6 +44,8 @@ public final class FdHome implements Home {
     /** Subscriptions on channels now; the closed check runs only while there are some. */
     private int channelSubscriptions;
     private long lastClosedCheck = System.nanoTime();
+    /** Watches with fired bits now; a blocking poll with one would be a bug (see the class comment). */
+    private int firedWatches;
 
     FdHome(Loop loop) {
         this.loop = loop;
@@ -103,14 +111,36 @@ public final class FdHome implements Home {
             for (int k = 0, n = subs.size(); k < n; k++) {
                 Subscription s = subs.get(k);
                 wanted |= s.ops;
+                if (s.hasFired()) continue; // its wait has this event's result already
                 if (failed || (ready & s.ops) != 0) s.fire(Access.api().fired(s.event(), fflags, data, null, error, false));
             }
             if (failed) {
                 forget();
-            } else if ((ready & armed & ~wanted) != 0) {
+                return;
+            }
+            if ((ready & armed & ~wanted) != 0) {
                 // Nobody waits for this any more: silence it now rather than on every wait (lazy disarm).
                 rearm(wanted);
             }
+            updateFired();
+        }
+
+        /** The fired bits: those that only subscriptions which have fired want. */
+        void updateFired() {
+            int done = 0, open = 0;
+            for (int k = 0, n = subs.size(); k < n; k++) {
+                Subscription s = subs.get(k);
+                if (s.hasFired()) done |= s.ops; else open |= s.ops;
+            }
+            markFired(done & ~open);
+        }
+
+        void markFired(int bits) {
+            int was = fired();
+            if (was == bits) return;
+            if (was == 0) firedWatches++;
+            else if (bits == 0) firedWatches--;
+            setFired(bits);
         }
 
         private void rearm(int ops) {
@@ -125,6 +155,7 @@ public final class FdHome implements Home {
         void forget() {
             backend.deregister(this);
             armed = 0;
+            markFired(0);
             watches.remove(key, this);
         }
 
@@ -154,6 +185,7 @@ public final class FdHome implements Home {
         Subscription sub = new Subscription(call, i, this, w, ops);
         w.subs.add(sub);
         call.add(sub);
+        if ((w.fired() & ops) != 0) w.markFired(w.fired() & ~ops); // wanted again: reported again
         if (w.channel() != null) channelSubscriptions++;
         if ((w.armed & ops) != ops) {
             try {
@@ -182,12 +214,14 @@ public final class FdHome implements Home {
         if (w.channel() != null) channelSubscriptions--;
         w.subs.remove(s);
         if (w.subs.isEmpty() && (abandoned || w.channel() == null || w.isClosedChannel())) w.forget();
+        else if (w.fired() != 0) w.updateFired();
     }
 
     // ---------------------------------------------------------------- channels closed under a wait
 
     /** The poll timeout, shortened to the closed check's interval while waits watch channels. */
     long pollTimeout(long timeout) {
+        if (timeout != 0 && firedWatches > 0) unfireAll();
         if (channelSubscriptions == 0 || timeout >= 0 && timeout <= CLOSED_CHECK_NANOS) return timeout;
         return CLOSED_CHECK_NANOS;
     }
@@ -203,6 +237,15 @@ public final class FdHome implements Home {
                 w.dispatch(Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
             }
         }
+    }
+
+    /**
+     * Not expected: a fired bit's waiter is runnable, so the loop does not block while one exists.
+     * Should a path ever do so, the bits are cleared first: a level-triggered backend skipping a
+     * ready fd would otherwise return from every blocking poll at once.
+     */
+    private void unfireAll() {
+        for (Watch w : watches.values()) w.markFired(0);
     }
 
     /** Drops idle watches of channels the program closed. */
@@ -224,5 +267,6 @@ public final class FdHome implements Home {
     public void close() {
         for (Watch w : watches.values()) backend.deregister(w);
         watches.clear();
+        firedWatches = 0;
     }
 }

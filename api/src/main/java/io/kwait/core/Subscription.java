@@ -23,4 +23,7 @@ final class Subscription {
     void fire(io.kwait.Fired fired) { call.fire(index, fired); }
 
     io.kwait.Event event() { return call.events[index]; }
+
+    /** Whether this event has its result in the call already (a later fire would be merged away). */
+    boolean hasFired() { return index >= 0 && call.slots[index] != null; }
 }

@@ -28,6 +28,7 @@ public abstract class Source {
     private final int fd;
     private final long pid;
     private Object backendState;
+    private int fired;
 
     /** For a channel source. */
     protected Source(SelectableChannel channel) {
@@ -63,6 +64,20 @@ public abstract class Source {
 
     /** Attaches backend state; only the backend calls this, from the polling thread. */
     public final void setBackendState(Object state) { this.backendState = state; }
+
+    /**
+     * The {@link Interest} bits whose readiness has already woken every waiter that wants it: the
+     * core has no use for another report of them until those waiters wait again. A backend
+     * should skip such bits before doing any work for them (a byte count, a report), and skip the
+     * source when nothing else is ready; reporting them anyway is allowed, only wasted. The core
+     * never blocks in {@link Backend#poll} while a source has fired bits (their waiters are
+     * runnable), so a level-triggered backend that returns early for one has not spun. Read on
+     * the polling thread.
+     */
+    public final int fired() { return fired; }
+
+    /** Sets the {@linkplain #fired() fired} bits; only the core calls this, from the polling thread. */
+    protected final void setFired(int interest) { this.fired = interest; }
 
     @Override
     public String toString() {

@@ -14,6 +14,8 @@ import io.kwait.Event;
 import io.kwait.Filter;
 import io.kwait.Fired;
 import io.kwait.Kernel;
+import io.kwait.Scheduler;
+import io.kwait.Task;
 import io.kwait.spi.Capability;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -70,6 +72,43 @@ public abstract class FdConformance extends ResourceConformanceSupport {
         write(p.sink(), 1);
         assertFiredExactly(kernel.wait(events, null), r); // readable again once written
         assertEquals(1, drain(p.source()));
+    }
+
+    /**
+     * A task woken by a readiness sits in the run queue while the loop polls without blocking (every
+     * 61 switches): the fired readiness is not needed again then, but a second event of the same wait
+     * that becomes ready meanwhile still joins the result, and the task's next wait on the pipe it did
+     * not drain fires again.
+     */
+    @Test
+    void aWokenTaskStillGetsEveryFiredEventAndItsNextWaitFiresAgain() throws Exception {
+        Pipe p = pipe();
+        Pipe q = pipe();
+        Event r = Event.readable(p.source());
+        Event s = Event.readable(q.source());
+        List<List<Fired>> results = Scheduler.run(kernel, () -> {
+            Task<List<List<Fired>>> waiter = Task.spawn(() -> {
+                List<Fired> woken = kernel.wait(List.of(r, s), null);
+                List<Fired> again = kernel.wait(List.of(r), Duration.ofSeconds(5)); // p still holds its byte
+                return List.of(woken, again);
+            });
+            Task.yieldNow(); // the waiter subscribes and suspends
+            write(p.sink(), 1);
+            // Tasks queued ahead of the waiter: it is woken by the poll after 61 switches and runs
+            // after all of them, with further polls in between; one of them makes q readable.
+            for (int i = 0; i < 240; i++) {
+                boolean writer = i == 100;
+                Task.spawn(() -> {
+                    if (writer) write(q.sink(), 1);
+                    return null;
+                });
+            }
+            return waiter.join();
+        });
+        assertFiredExactly(results.get(0), r, s);
+        assertFiredExactly(results.get(1), r);
+        assertEquals(1, drain(p.source()));
+        assertEquals(1, drain(q.source()));
     }
 
     @Test
