@@ -443,7 +443,7 @@ public final class SelectBackend implements Backend {
                 int ready = 0;
                 if ((ops & NIO_READ) != 0) ready |= Interest.READ;
                 if ((ops & NIO_WRITE) != 0) ready |= Interest.WRITE;
-                ready &= reg.interest; // the sink may have narrowed the interest since the select
+                ready &= reg.interest & ~source.fired(); // narrowed since the select; fired bits wait for their waiters
                 if (ready == 0) continue;
                 reported++;
                 sink.ready(source, ready, 0, 0, null);
