@@ -3,9 +3,16 @@ package io.kwait.core;
 import java.util.Arrays;
 
 /**
- * Binary min-heap of deadlines on the kernel's monotonic clock, with O(log n) removal through the
- * index each timer keeps (a wait that ends removes its timers at once, so cancelled timers never
- * pile up). Touched only by the kernel's owner thread.
+ * Min-heap of deadlines on the kernel's monotonic clock, with O(log n) removal through the index
+ * each timer keeps (a wait that ends removes its timers at once, so cancelled timers never pile
+ * up). Touched only by the kernel's owner thread.
+ *
+ * <p>Why it is shaped so: schedule-then-cancel is the common life of a timer here (a wait's timeout
+ * ends with the wait), and a removal moves the heap's last, usually late, timer into the hole and
+ * sifts it down to the bottom. The heap is 4-ary, which halves the levels of a binary heap (a
+ * level costs one cache line of children, not one per child), and the deadlines sit in their own
+ * {@code long[]} beside the timers, so a sift compares numbers without touching a timer object
+ * (the insertion sequence that orders equal deadlines is read only on a tie).
  */
 final class TimerHeap {
 
@@ -22,7 +29,8 @@ final class TimerHeap {
         }
     }
 
-    private Timer[] heap = new Timer[16];
+    private Timer[] timers = new Timer[16];
+    private long[] deadlines = new long[16];
     private int size;
     private long seq; // ties fire in insertion order
 
@@ -31,10 +39,11 @@ final class TimerHeap {
     Timer add(long deadline, Runnable action) {
         Timer n = new Timer(deadline, action);
         n.seq = seq++;
-        if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-        heap[size] = n;
-        n.index = size;
-        siftUp(size++);
+        if (size == timers.length) {
+            timers = Arrays.copyOf(timers, size * 2);
+            deadlines = Arrays.copyOf(deadlines, size * 2);
+        }
+        siftUp(size++, n);
         return n;
     }
 
@@ -42,64 +51,85 @@ final class TimerHeap {
         int i = n.index;
         if (i < 0) return;
         n.index = -1;
-        Timer last = heap[--size];
-        heap[size] = null;
-        if (i == size) return;
-        heap[i] = last;
-        last.index = i;
-        siftDown(i);
-        siftUp(last.index);
+        int last = --size;
+        Timer moved = timers[last];
+        timers[last] = null;
+        if (i == last) return;
+        // The moved timer goes up if it is earlier than the hole's parent, else down.
+        if (i > 0 && before(moved, deadlines[(i - 1) >>> 2], timers[(i - 1) >>> 2])) siftUp(i, moved);
+        else siftDown(i, moved);
     }
 
     /** Earliest deadline, or {@code Long.MAX_VALUE} when empty. */
-    long nextDeadline() { return size == 0 ? Long.MAX_VALUE : heap[0].deadline; }
+    long nextDeadline() { return size == 0 ? Long.MAX_VALUE : deadlines[0]; }
 
     /** Removes and runs every timer due at {@code now}, in deadline then insertion order. */
     void runDue(long now) {
-        while (size > 0 && heap[0].deadline - now <= 0) {
-            Timer n = heap[0];
+        while (size > 0 && deadlines[0] - now <= 0) {
+            Timer n = timers[0];
             remove(n);
             n.action.run();
         }
     }
 
     void clear() {
-        for (int i = 0; i < size; i++) { heap[i].index = -1; heap[i] = null; }
+        for (int i = 0; i < size; i++) { timers[i].index = -1; timers[i] = null; }
         size = 0;
     }
 
-    private boolean less(Timer a, Timer b) {
-        long d = a.deadline - b.deadline;
+    /** Whether {@code a} fires before the timer {@code b} whose deadline is {@code bDeadline} (wrap-safe). */
+    private static boolean before(Timer a, long bDeadline, Timer b) {
+        long d = a.deadline - bDeadline;
         return d < 0 || (d == 0 && a.seq < b.seq);
     }
 
-    private void siftUp(int i) {
-        Timer n = heap[i];
+    /** Places {@code n} at hole {@code i} or above it. */
+    private void siftUp(int i, Timer n) {
+        long d = n.deadline;
+        Timer[] t = timers;
+        long[] dl = deadlines;
         while (i > 0) {
-            int p = (i - 1) >>> 1;
-            Timer parent = heap[p];
-            if (!less(n, parent)) break;
-            heap[i] = parent;
-            parent.index = i;
+            int p = (i - 1) >>> 2;
+            long diff = d - dl[p];
+            if (diff > 0 || (diff == 0 && n.seq > t[p].seq)) break;
+            put(i, t[p]);
             i = p;
         }
-        heap[i] = n;
+        put(i, n);
+    }
+
+    private void put(int i, Timer n) {
+        timers[i] = n;
+        deadlines[i] = n.deadline;
         n.index = i;
     }
 
-    private void siftDown(int i) {
-        Timer n = heap[i];
-        int half = size >>> 1;
-        while (i < half) {
-            int c = 2 * i + 1;
-            int r = c + 1;
-            if (r < size && less(heap[r], heap[c])) c = r;
-            if (!less(heap[c], n)) break;
-            heap[i] = heap[c];
-            heap[i].index = i;
-            i = c;
+    /** Places {@code n} at hole {@code i} or below it. */
+    private void siftDown(int i, Timer n) {
+        long d = n.deadline;
+        Timer[] t = timers;
+        long[] dl = deadlines;
+        int size = this.size;
+        while (true) {
+            int c = 4 * i + 1;
+            if (c >= size) break;
+            // The earliest of up to four children.
+            int best = c;
+            long bd = dl[c];
+            int end = Math.min(c + 4, size);
+            for (int k = c + 1; k < end; k++) {
+                long kd = dl[k];
+                long diff = kd - bd;
+                if (diff < 0 || (diff == 0 && t[k].seq < t[best].seq)) {
+                    best = k;
+                    bd = kd;
+                }
+            }
+            long diff = bd - d;
+            if (diff > 0 || (diff == 0 && t[best].seq > n.seq)) break;
+            put(i, t[best]);
+            i = best;
         }
-        heap[i] = n;
-        n.index = i;
+        put(i, n);
     }
 }
