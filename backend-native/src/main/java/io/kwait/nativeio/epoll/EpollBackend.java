@@ -7,7 +7,7 @@
  * The facts are numbered across the backend's files and each stands with the code it shapes; a
  * fact cited without a file is one of the file's own. Here: 2, 3, 9, 11. EpollCtl.java (the
  * epoll_ctl calls): 1, 4, 7. EpollWait.java (epoll_wait, the event buffer, the reports): 5, 6, 8,
- * 12. PidfdWatch.java (process exit): 10.
+ * 12, 13. PidfdWatch.java (process exit): 10.
  *
  * 2. epoll watches the open file description, not the number. Closing the last fd of a file
  *    removes its item silently; a closed JDK channel therefore simply stops reporting. The core
