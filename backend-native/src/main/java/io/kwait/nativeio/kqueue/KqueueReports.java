@@ -187,7 +187,7 @@ final class KqueueReports {
                 sink.ready(source, Interest.READ | Interest.WRITE, ReadyFlags.ERROR | eof, 0, cause);
                 continue;
             }
-            int ready = e.ready & owner.interest();
+            int ready = e.ready & owner.interest() & ~source.fired(); // fired bits wait for their waiters
             if (ready == 0) continue;
             int readFlags = (e.eofBits & Interest.READ) != 0 ? ReadyFlags.EOF : 0;
             int writeFlags = (e.eofBits & Interest.WRITE) != 0 ? ReadyFlags.EOF : 0;
