@@ -226,6 +226,31 @@ public abstract class BackendContract<B extends Backend> {
         assertEquals(Interest.READ, reports.only().ready());
     }
 
+    @Test
+    void firedBitsAreNotReportedAndComeBackOnceCleared() throws IOException {
+        SocketChannel[] pair = socketPair();
+        assertEquals(1, pair[1].write(ByteBuffer.wrap(new byte[] {7})));
+        TestSource src = new TestSource(pair[0]);
+        backend.register(src, Interest.READ | Interest.WRITE);
+        do {
+            poll(-1);
+        } while (reports.readyOf(src) != (Interest.READ | Interest.WRITE)); // the byte may still be in flight
+
+        src.markFired(Interest.READ); // its waiters were woken: only WRITE is of use now
+        poll(0);
+        assertEquals(Interest.WRITE, reports.readyOf(src));
+        assertEquals(0, reports.carrying(src, Interest.WRITE).data(), "no READ byte count for a fired READ");
+
+        src.markFired(Interest.READ | Interest.WRITE);
+        assertEquals(0, poll(0));
+        assertTrue(reports.list.isEmpty(), reports.list.toString());
+
+        src.markFired(0); // a wait subscribed again: level-triggered, so both are back
+        poll(0);
+        assertEquals(Interest.READ | Interest.WRITE, reports.readyOf(src));
+        assertEquals(expectedData(1), reports.carrying(src, Interest.READ).data());
+    }
+
     // ------------------------------------------------------------------ refusals
 
     @Test

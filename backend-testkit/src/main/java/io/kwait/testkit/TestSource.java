@@ -15,4 +15,9 @@ public final class TestSource extends Source {
     public TestSource(Kind kind, long number) {
         super(kind, number);
     }
+
+    /** Marks {@code interest} bits as fired, as the core does once every waiter for them has been woken. */
+    public void markFired(int interest) {
+        setFired(interest);
+    }
 }
