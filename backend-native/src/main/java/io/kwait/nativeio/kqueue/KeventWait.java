@@ -5,9 +5,9 @@
  *
  * 9. Blocking and interruption. A blocking poll sleeps in kevent() with the timeout (a timespec:
  *    nanoseconds, no rounding; FreeBSD silently caps it at 24 hours, the core polls again). A thread
- *    inside a native call does not notice Thread.interrupt(), so the wait runs between begin() and
- *    end() of a java.nio AbstractInterruptibleChannel whose close hook calls wakeup(): the JDK runs
- *    it when the thread is interrupted (also at once if it already is), and kevent() returns. (The
+ *    inside a native call does not notice Thread.interrupt(), so the wait runs inside an InterruptHook
+ *    (begin() and end() of a java.nio AbstractInterruptibleChannel whose close hook calls wakeup()):
+ *    the JDK runs it when the thread is interrupted (also at once if it already is), and kevent() returns. (The
  *    JDK keeps one such hook per thread: nothing inside the wait may use another, which is why the
  *    simulated kevent() sleeps in poll(2), not in a Selector.) EINTR is retried with the remaining
  *    time; the changes were applied before the call slept (FreeBSD kqueue(2)).
@@ -27,13 +27,12 @@
 package io.kwait.nativeio.kqueue;
 
 import io.kwait.nativeio.DescriptorTable;
+import io.kwait.nativeio.InterruptHook;
 import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.Waker;
 import io.kwait.spi.ReadySink;
 
 import java.io.IOException;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.spi.AbstractInterruptibleChannel;
 
 /** The kqueue backend's poll: one kevent() with the batched changes into an event list, then the reports. */
 final class KeventWait {
@@ -50,7 +49,7 @@ final class KeventWait {
     private Memory events;
     private int capacity;
     private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
-    private InterruptHook hook = new InterruptHook();
+    private InterruptHook hook;
 
     KeventWait(OpenKqueue kq, ChangeList changes, KqueueReports reports, DescriptorTable<Knotes> table, Waker waker) {
         this.kq = kq;
@@ -58,6 +57,7 @@ final class KeventWait {
         this.reports = reports;
         this.table = table;
         this.waker = waker;
+        this.hook = new InterruptHook(waker);
         this.capacity = Math.max(INITIAL_EVENTS, ChangeList.CAPACITY);
         this.events = new Memory(capacity * kq.layout.size());
     }
@@ -111,7 +111,7 @@ final class KeventWait {
                 n = kq.sys.kevent(kq.fd, 0L, 0, events.address, capacity, timespecFor(wait));
             }
         } finally {
-            if (blocking && hook.leave()) hook = new InterruptHook(); // an interrupt spends the hook
+            if (blocking && hook.leave()) hook = new InterruptHook(waker); // an interrupt spends the hook
         }
     }
 
@@ -125,32 +125,5 @@ final class KeventWait {
         if (timeoutNanos == 0) return kq.zeroTimespec.address;
         KeventLayout.putTimespec(timespec.bytes, 0, timeoutNanos);
         return timespec.address;
-    }
-
-    /**
-     * Fact 9: turns {@link Thread#interrupt()} of the polling thread into a wakeup. The JDK calls
-     * {@link #implCloseChannel()} from the interrupting thread while the poller is between
-     * {@link #enter()} and {@link #leave()}, or at once in {@code enter()} if the flag is already
-     * set. A hook serves one interrupt (it counts as closed afterwards); the poll then makes a new one.
-     */
-    private final class InterruptHook extends AbstractInterruptibleChannel {
-        void enter() {
-            begin();
-        }
-
-        /** Whether an interrupt used this hook up; the interrupt flag stays set for the caller. */
-        boolean leave() {
-            try {
-                end(true);
-                return !isOpen();
-            } catch (AsynchronousCloseException interrupted) { // ClosedByInterruptException
-                return true;
-            }
-        }
-
-        @Override
-        protected void implCloseChannel() {
-            waker.wake();
-        }
     }
 }
