@@ -23,15 +23,18 @@
  *    other files (eventfd, pidfd, ...) ENOTTY: such an fd is marked and reports 0 from then on;
  *    a ServerSocketChannel is never asked.
  *
- * 8. Blocking. A thread inside epoll_wait (a native call through JNR) cannot be interrupted, and
- *    a virtual thread inside it pins its carrier. kwait tasks may be virtual threads, and a task
- *    that finds nothing runnable polls. So a blocking poll first calls epoll_wait with timeout 0;
- *    only if that finds nothing does it block in a JDK Selector that watches the epoll fd itself
- *    (SelectorBridge: an epoll fd is readable while it has events), which is interruptible and
- *    on JDK 22+ unmounts a virtual thread; then epoll_wait(0) collects. The detour costs about
- *    0.8 us per blocking wait over a bare epoll_wait(-1) (measured: a two-thread pipe ping-pong,
- *    7.4 against 5.8 us a round trip), paid only on the path that is about to sleep. Timeouts go
- *    to the Selector rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and clamped to
+ * 8. Blocking. A virtual thread inside epoll_wait (a native call through JNR) pins its carrier,
+ *    and no thread inside it notices Thread.interrupt(). kwait tasks may be virtual threads, and a
+ *    task that finds nothing runnable polls. So on a virtual thread a blocking poll first calls
+ *    epoll_wait with timeout 0; only if that finds nothing does it block in a JDK Selector that
+ *    watches the epoll fd itself (SelectorBridge: an epoll fd is readable while it has events),
+ *    which is interruptible and on JDK 22+ unmounts a virtual thread; then epoll_wait(0) collects.
+ *    A platform thread (a plain thread's wait, the continuation strand's runner) has no carrier
+ *    to free: it blocks in one epoll_wait with the timeout, inside an InterruptHook whose close
+ *    hook writes the eventfd (fact 9 in EpollBackend), so an interrupt still ends it. That is one
+ *    syscall per blocking poll instead of three (the Selector's own epoll_wait between two
+ *    epoll_wait(0)); cross-thread wakeups reach either through the eventfd in the epoll set.
+ *    Timeouts are rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and clamped to
  *    Integer.MAX_VALUE ms; epoll_wait retries EINTR with the remaining time recomputed.
  *
  * 12. Every ready event in one poll (the contract is one report per fired event, not per buffer).
@@ -53,6 +56,7 @@
 package io.kwait.nativeio.epoll;
 
 import io.kwait.nativeio.DescriptorTable;
+import io.kwait.nativeio.InterruptHook;
 import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.Owner;
@@ -89,6 +93,7 @@ final class EpollWait {
     private final Waker waker;
     private final SelectorBridge bridge;
     private final boolean countBytes;
+    private InterruptHook hook;
 
     private Memory events;
     private int capacity;
@@ -107,6 +112,7 @@ final class EpollWait {
         this.waker = waker;
         this.bridge = bridge;
         this.countBytes = countBytes;
+        this.hook = new InterruptHook(waker);
         this.capacity = INITIAL_EVENTS;
         this.events = new Memory(capacity * layout.size());
     }
@@ -114,10 +120,16 @@ final class EpollWait {
     /** {@link io.kwait.spi.Backend#poll}, on an open backend. */
     int poll(long timeoutNanos, ReadySink sink) throws IOException {
         if (capacity <= table.size()) growEvents(table.size() + 1); // fact 12: room for every item
-        int n = epollWait(0);
-        if (n == 0 && timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending()) {
-            bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
+        boolean mayBlock = timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending();
+        int n;
+        if (mayBlock && !Thread.currentThread().isVirtual()) {
+            n = blockingWait(timeoutNanos); // fact 8: one epoll_wait, interruptible through the hook
+        } else {
             n = epollWait(0);
+            if (n == 0 && mayBlock) {
+                bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
+                n = epollWait(0);
+            }
         }
         pollSeq++;
         int reported = report(n, sink);
@@ -127,6 +139,16 @@ final class EpollWait {
             reported += report(n, sink);
         }
         return reported;
+    }
+
+    /** Fact 8: a platform thread blocks in epoll_wait itself; an interrupt wakes it through the hook. */
+    private int blockingWait(long timeoutNanos) throws IOException {
+        hook.enter();
+        try {
+            return epollWait(PollTimeouts.toMillisRoundingUp(timeoutNanos));
+        } finally {
+            if (hook.leave()) hook = new InterruptHook(waker); // an interrupt spends the hook
+        }
     }
 
     private void growEvents(int atLeast) {
