@@ -118,6 +118,15 @@ public interface LibC {
     long syscall(long number, int arg1, int arg2, @uintptr_t long arg3, int arg4);
 
     /**
+     * {@code long syscall(long number, ...)} as {@code epoll_pwait2(epfd, struct epoll_event *events,
+     * maxevents, const struct timespec *timeout, const sigset_t *sigmask, size_t sigsetsize)}
+     * ({@code Linux.SYS_EPOLL_PWAIT2}, Linux 5.11; glibc wraps it only from 2.35).
+     */
+    @Variadic(fixedCount = 1)
+    long syscall(long number, int epfd, @uintptr_t long events, int maxEvents, @uintptr_t long timeout,
+                 @uintptr_t long sigmask, long sigsetSize);
+
+    /**
      * {@code int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options)}. kwait never reaps:
      * any use must pass {@code Linux.WNOWAIT} (the JDK reaps its children and would otherwise
      * report exit value 0).

@@ -34,8 +34,12 @@
  *    hook writes the eventfd (fact 9 in EpollBackend), so an interrupt still ends it. That is one
  *    syscall per blocking poll instead of three (the Selector's own epoll_wait between two
  *    epoll_wait(0)); cross-thread wakeups reach either through the eventfd in the epoll set.
- *    Timeouts are rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and clamped to
- *    Integer.MAX_VALUE ms; epoll_wait retries EINTR with the remaining time recomputed.
+ *    That one call is epoll_pwait2 (Linux 5.11) where the kernel has it: its timeout is a
+ *    timespec, so a timer due in 300 us wakes the poll after 300 us (plus the kernel's timer
+ *    slack, 50 us by default), not after a whole millisecond. ENOSYS (an older kernel) or EPERM
+ *    (a seccomp filter) from it, seen once, switches the JVM to epoll_wait. Elsewhere (epoll_wait,
+ *    the Selector) timeouts are rounded up to whole milliseconds (1 ns waits 1 ms, never 0) and
+ *    clamped to Integer.MAX_VALUE ms. Both retry EINTR with the remaining time recomputed.
  *
  * 12. Every ready event in one poll (the contract is one report per fired event, not per buffer).
  *     The event buffer is sized from the registrations before each poll: the kernel cannot have
@@ -83,6 +87,8 @@ import static io.kwait.nativeio.epoll.Linux.EPOLLRDHUP;
 /** The epoll backend's poll: epoll_wait into an event buffer, the blocking detour, and the reports. */
 final class EpollWait {
     private static final int INITIAL_EVENTS = 64;
+    /** Whether epoll_pwait2 may be tried (fact 8); false once the kernel or a filter refused it. */
+    private static volatile boolean pwait2 = true;
 
     /** The backend's forget (a report forgets what is reported once, and closed channels). */
     private final Consumer<Owner> forget;
@@ -101,6 +107,8 @@ final class EpollWait {
     private int pollSeq;
     /** 8 bytes for the poll thread: the FIONREAD result. */
     private final Memory scratch = new Memory(8);
+    /** A struct timespec for epoll_pwait2. */
+    private final Memory timespec = new Memory(16);
 
     EpollWait(EpollBackend backend, LibC libc, int epfd, EpollEventLayout layout, DescriptorTable<EpollItem> table,
               Waker waker, SelectorBridge bridge, boolean countBytes) {
@@ -145,9 +153,36 @@ final class EpollWait {
     private int blockingWait(long timeoutNanos) throws IOException {
         hook.enter();
         try {
+            if (pwait2) {
+                int n = epollPwait2(timeoutNanos);
+                if (n >= 0) return n;
+            }
             return epollWait(PollTimeouts.toMillisRoundingUp(timeoutNanos));
         } finally {
             if (hook.leave()) hook = new InterruptHook(waker); // an interrupt spends the hook
+        }
+    }
+
+    /** Fact 8: epoll_pwait2 with a nanosecond timeout; -1 when it is not usable here (then never tried again). */
+    private int epollPwait2(long timeoutNanos) throws IOException {
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long left = timeoutNanos;
+        while (true) {
+            long ts = 0L; // NULL: no limit
+            if (left >= 0) {
+                timespec.bytes.putLong(0, left / 1_000_000_000L);
+                timespec.bytes.putLong(8, left % 1_000_000_000L);
+                ts = timespec.address;
+            }
+            long n = libc.syscall(Linux.SYS_EPOLL_PWAIT2, epfd, events.address, capacity, ts, 0L, 0L);
+            if (n >= 0) return (int) n;
+            int err = LibCRuntime.errno();
+            if (err == Linux.ENOSYS || err == Linux.EPERM) {
+                pwait2 = false;
+                return -1;
+            }
+            if (err != EINTR) throw new IOException("epoll_pwait2 failed: " + LibCRuntime.describe(err));
+            if (timeoutNanos > 0) left = Math.max(0, deadline - System.nanoTime());
         }
     }
 

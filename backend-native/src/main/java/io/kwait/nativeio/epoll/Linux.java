@@ -76,6 +76,8 @@ public final class Linux {
     public static final long SYS_PIDFD_SEND_SIGNAL = 424;
     /** {@code pidfd_open} (Linux 5.3). */
     public static final long SYS_PIDFD_OPEN = 434;
+    /** {@code epoll_pwait2} (Linux 5.11): epoll_wait with a {@code struct timespec} timeout. */
+    public static final long SYS_EPOLL_PWAIT2 = 441;
     public static final int P_PID = 1;
     /** {@code waitid} id type for a pidfd (Linux 5.4). */
     public static final int P_PIDFD = 3;
