@@ -207,13 +207,27 @@ public final class Kernel implements AutoCloseable {
 
     // ================================================================ stats and close
 
-    /** Counts of what this kernel holds now; all zero after {@link #close()}. For leak checks and monitoring. */
+    /**
+     * Counts of what this kernel holds now; all zero after {@link #close()}. For leak checks and monitoring.
+     *
+     * @param fdRegistrations      fd watches (each holds one backend registration)
+     * @param backendRegistrations sources the backend was told about
+     * @param processWatches       processes whose exit is watched ({@link Event#exit(Process)} ...)
+     * @param signalWatches        signals watched
+     * @param stageWatches         CompletionStages subscribed to
+     * @param timers               timers pending
+     * @param children             children started by {@link Child#start} that the kernel still holds:
+     *                             running, or exited with a pipe end not yet closed
+     * @param childThreads         platform threads those children cost now: 0 where the backend spawns
+     *                             ({@link Capability#SPAWN}: epoll, kqueue); on select one
+     *                             relay per piped stream plus the JDK's reaper per running child
+     */
     public record Stats(int fdRegistrations, int backendRegistrations, int processWatches, int signalWatches,
-                        int stageWatches, int timers) {
+                        int stageWatches, int timers, int children, int childThreads) {
         /** Whether nothing at all is held. */
         public boolean isEmpty() {
             return fdRegistrations == 0 && backendRegistrations == 0 && processWatches == 0 && signalWatches == 0
-                    && stageWatches == 0 && timers == 0;
+                    && stageWatches == 0 && timers == 0 && children == 0 && childThreads == 0;
         }
     }
 
@@ -223,7 +237,8 @@ public final class Kernel implements AutoCloseable {
      */
     public Stats stats() {
         int[] c = loop.counts();
-        return new Stats(c[0], c[1], c[2], c[3], c[4], c[5]);
+        int[] ch = loop.childCounts();
+        return new Stats(c[0], c[1], c[2], c[3], c[4], c[5], ch[0], ch[1]);
     }
 
     /**

@@ -29,6 +29,14 @@ final class Children {
         return list.size();
     }
 
+    /** For {@code Kernel.stats()}: children not yet forgotten, and the platform threads they cost now. */
+    synchronized int[] counts() {
+        list.removeIf(ChildCore::isSpent);
+        int threads = 0;
+        for (ChildCore c : list) threads += c.relayThreads();
+        return new int[] {list.size(), threads};
+    }
+
     /** Kernel close: every child's owner (the kernel, or a task of it) is gone. */
     void closeAll() {
         ArrayList<ChildCore> all;

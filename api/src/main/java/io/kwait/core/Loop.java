@@ -36,6 +36,9 @@ public final class Loop {
     private final Home[] homes; // by Event.Kind ordinal
     /** Children started here ({@link io.kwait.Child}), held until reaped and drained. */
     final Children children = new Children();
+
+    /** Children held ({@link Children}) and the platform threads they cost now; any thread. */
+    public int[] childCounts() { return children.counts(); }
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
     /** Bumped whenever something becomes runnable or a wait completes; a poll that sees it move does not block. */

@@ -34,7 +34,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -q -Pbench -pl bench -am verify -DskipTests          # full run (~20 min), writes BENCHMARKS.md + bench/charts/
  * mvn -q -Pbench-quick -pl bench -am verify -DskipTests    # every scenario briefly, output in bench/target/quick/
- * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,10] [--http-rounds=3] [--http-seconds=5] [--http-servers=KEY,...]
+ * BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=1,2,3a,3b,4,5,6,7,8,9,10] [--http-rounds=3] [--http-seconds=5] [--http-servers=KEY,...] [--splice]
+ * mvn -q -Pbench -pl bench -am verify -DskipTests -Dbench.args="--only=9 --splice"   # one scenario into the existing BENCHMARKS.md
  * </pre>
  *
  * JMH (forked JVMs) measures scenarios 1, 2 and 6 (schedule/cancel); every other figure runs in
@@ -43,7 +44,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public final class BenchMain {
     static final PrintStream OUT = System.out;
-    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8", "10");
+    static final List<String> ALL = List.of("1", "2", "3a", "3b", "4", "5", "6", "7", "8", "9", "10");
 
     final boolean quick;
     final Path out, charts, work;
@@ -64,6 +65,8 @@ public final class BenchMain {
     /** Scenario 10: the servers to measure (figure key prefixes), or empty for all. */
     List<String> httpServers = List.of();
     double runMinutes = Double.NaN;
+    /** {@code --splice}: put the scenarios of {@link #only} into the existing report ({@link Splice}) instead of rewriting it. */
+    boolean splice;
     static final String META = "@META\t";
 
     BenchMain(boolean quick, Path out, Path charts, Path work, Set<String> only) {
@@ -89,8 +92,10 @@ public final class BenchMain {
         Path reportFrom = null;
         int httpRounds = 3, httpSeconds = 5;
         List<String> httpServers = List.of();
+        boolean splice = false;
         for (String a : args) {
             if (a.equals("--quick")) quick = true;
+            else if (a.equals("--splice")) splice = true;
             else if (a.startsWith("--report-from=")) reportFrom = Path.of(a.substring(14));
             else if (a.startsWith("--out=")) out = Path.of(a.substring(6));
             else if (a.startsWith("--charts=")) charts = Path.of(a.substring(9));
@@ -102,7 +107,7 @@ public final class BenchMain {
             else if (a.isBlank()) continue;
             else {
                 System.err.println("BenchMain: unknown argument '" + a + "'");
-                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--http-rounds=N] [--http-seconds=S] [--http-servers=netty,kwait-epoll-cont,...] [--report-from=rows.tsv]");
+                System.err.println("usage: BenchMain [--quick] [--out=FILE] [--charts=DIR] [--work=DIR] [--only=" + String.join(",", ALL) + "] [--http-rounds=N] [--http-seconds=S] [--http-servers=netty,kwait-epoll-cont,...] [--report-from=rows.tsv] [--splice]");
                 System.exit(2);
             }
         }
@@ -116,6 +121,11 @@ public final class BenchMain {
         m.httpRounds = httpRounds;
         m.httpSeconds = httpSeconds;
         m.httpServers = httpServers;
+        m.splice = splice;
+        if (splice && (only.size() == ALL.size() || !Files.exists(m.out))) {
+            System.err.println("BenchMain: --splice needs --only=... and an existing " + m.out + " to splice into");
+            System.exit(2);
+        }
         if (reportFrom != null) {
             // Rewrites the report and charts from the rows a run saved (no measuring).
             for (String line : Files.readAllLines(reportFrom, StandardCharsets.UTF_8)) {
@@ -172,9 +182,21 @@ public final class BenchMain {
         }
     }
 
+    /** Where the report is written: the report itself, or beside it for {@code --splice}. */
+    Path reportFile() {
+        return splice ? out.resolveSibling(out.getFileName() + ".part") : out;
+    }
+
     int finish() throws Exception {
         Report report = new Report(this);
         report.write();
+        if (splice) {
+            Splice.into(out, reportFile(), only, "mvn -q -Pbench -pl bench -am verify -DskipTests -Dbench.args=\"--only=" + String.join(",", only) + " --splice\"",
+                    runDate, runMinutes, loads.isEmpty() ? "not recorded" : String.format(Locale.ROOT, "min %.2f, median %.2f, max %.2f on %d CPUs",
+                            Stats.min(loads.stream().mapToDouble(Double::doubleValue).toArray()), Stats.median(loads.stream().mapToDouble(Double::doubleValue).toArray()),
+                            Stats.max(loads.stream().mapToDouble(Double::doubleValue).toArray()), Runtime.getRuntime().availableProcessors()));
+            Files.delete(reportFile());
+        }
         try {
             Charts.write(report, charts);
         } catch (Throwable e) {
@@ -427,6 +449,39 @@ public final class BenchMain {
                 }
             }
             jobs.add(job("8", "8-vt", "3g", r8, p));
+        }
+        if (only.contains("9")) jobs.addAll(childrenJobs(runs, dflt));
+        return jobs;
+    }
+
+    /**
+     * Scenario 9's JVMs: every way on "out" and "both", and the /bin/true latency where it differs
+     * (the kwait task shape and the virtual-thread peer start a child as their loop and thread
+     * peers do). Full: one figure per JVM, 1,000 children. Quick: a JVM per way, all its figures, 10 children.
+     */
+    List<Job> childrenJobs(int runs, String dflt) {
+        List<Job> jobs = new ArrayList<>();
+        List<String[]> ways = new ArrayList<>();
+        for (String b : backends) {
+            ways.add(new String[] {"kwait-loop", "backend=" + b});
+            if (!b.equals("select")) ways.add(new String[] {"kwait-tasks", "backend=" + b, dflt});
+        }
+        for (String w : new String[] {"threads", "virtual", "nuprocess"}) ways.add(new String[] {w});
+        for (String[] w : ways) {
+            boolean latency = !w[0].equals("kwait-tasks") && !w[0].equals("virtual");
+            List<String> figures = latency ? List.of("out", "both", "true") : List.of("out", "both");
+            List<String> more = new ArrayList<>(Arrays.asList(w).subList(1, w.length));
+            more.add("way=" + w[0]);
+            if (quick) {
+                more.add("figures=" + String.join(",", figures));
+                jobs.add(job("9", "9-children", "1g", 1, List.of("count=10", "warm=3"), more.toArray(new String[0])));
+            } else {
+                for (String f : figures) {
+                    List<String> one = new ArrayList<>(more);
+                    one.add("figures=" + f);
+                    jobs.add(job("9", "9-children", "1g", runs, List.of("count=1000"), one.toArray(new String[0])));
+                }
+            }
         }
         return jobs;
     }

@@ -50,6 +50,7 @@ final class Charts {
         FILES.put("6l", List.of("lateness-6"));
         FILES.put("7", List.of("wakeup-7"));
         FILES.put("8", List.of("memory-8"));
+        FILES.put("9", List.of("wall-9", "spawn-9"));
         FILES.put("10", List.of("http-10-rps", "http-10-p99"));
     }
 
@@ -84,14 +85,61 @@ final class Charts {
         for (Report.Fig f : report.of("8")) mem.add(new Point(f.label, f.kwait(), f.key.equals("vt"), f.median, f.min, f.max, null));
         charts.add(new Chart("memory-8", "Heap per parked waiter", "bytes", mem, false));
         charts.addAll(HttpReport.charts(report));
+        charts.addAll(children(report));
+        if (report.main.splice) {
+            // Only the spliced scenarios' charts are redrawn; the others stay as the full run drew them.
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (Map.Entry<String, List<String>> e : FILES.entrySet()) {
+                if (report.main.only.contains(e.getKey().replaceAll("[a-z]$", ""))) names.addAll(e.getValue());
+            }
+            charts.removeIf(c -> !names.contains(c.name()));
+            draw(charts, dir, false);
+            return;
+        }
         draw(charts, dir);
+    }
+
+    /** Scenario 9: wall time per way, grouped by figure with each group's reference last (as {@link #referenceFor} reads it); /bin/true latency. */
+    static List<Chart> children(Report report) {
+        List<Point> wall = new ArrayList<>();
+        for (String figure : List.of("out", "both")) {
+            Report.Fig ref = report.fig("9", "threads-" + figure);
+            for (Report.Fig f : report.of("9", f -> figure.equals(f.text("figure")) && f != ref)) {
+                wall.add(new Point(shortLabel(f), f.kwait(), false, f.median, f.min, f.max, null));
+            }
+            if (ref != null) wall.add(new Point(shortLabel(ref), false, true, ref.median, ref.min, ref.max, null));
+        }
+        String n = report.of("9").isEmpty() ? "" : String.format(Locale.ROOT, "%,.0f", report.of("9").get(0).extra("count"));
+        return List.of(new Chart("wall-9", "Children: wall time for " + n + " children writing 64 KiB each, at most 64 alive", "ns", wall, false),
+                dist(report, "9", f -> "true".equals(f.text("figure")), "spawn-9", "Children: /bin/true spawn-to-exit latency, one at a time", "threads-true"));
+    }
+
+    /** Scenario 9's table labels are sentences; the chart names the way and the figure only. */
+    static String shortLabel(Report.Fig f) {
+        String way = f.text("way"), figure = f.text("figure");
+        if ("true".equals(figure) && way != null) {
+            return switch (way) {
+                case "threads" -> "ProcessBuilder: start() + waitFor()";
+                case "nuprocess" -> "NuProcess: start() + waitFor()";
+                default -> "kwait " + f.backend + ": Child.start + wait(exit)";
+            };
+        }
+        String who = way == null ? f.label : switch (way) {
+            case "kwait-loop" -> "kwait " + f.backend + ": one wait loop";
+            case "kwait-tasks" -> "kwait " + f.backend + (f.text("strand") == null ? "" : "/" + f.text("strand")) + ": 64 tasks";
+            case "threads" -> "ProcessBuilder + platform thread per stream";
+            case "virtual" -> "ProcessBuilder + virtual thread per stream";
+            case "nuprocess" -> "NuProcess";
+            default -> f.label;
+        };
+        return who + ("both".equals(figure) ? " — stdout + stderr" : "out".equals(figure) ? " — stdout" : "");
     }
 
     private static Chart dist(Report report, String sc, java.util.function.Predicate<Report.Fig> which, String name, String title, String ref) {
         List<Point> pts = new ArrayList<>();
         for (Report.Fig f : report.of(sc, which)) {
             if (f.pct == null) continue;
-            pts.add(new Point(f.label, f.kwait(), f.key.equals(ref), f.pct[0], f.pct[0], f.pct[f.pct.length - 1], f.pct.clone()));
+            pts.add(new Point(sc.equals("9") ? shortLabel(f) : f.label, f.kwait(), f.key.equals(ref), f.pct[0], f.pct[0], f.pct[f.pct.length - 1], f.pct.clone()));
         }
         return new Chart(name, title, "ns", pts, true);
     }
@@ -202,9 +250,16 @@ final class Charts {
     // ================================================================ drawing
 
     static void draw(List<Chart> charts, Path dir) throws IOException {
+        draw(charts, dir, true);
+    }
+
+    /** Draws the charts; {@code clean}: first delete every PNG in {@code dir} (a full run's charts replace all). */
+    static void draw(List<Chart> charts, Path dir, boolean clean) throws IOException {
         Files.createDirectories(dir);
-        try (var s = Files.list(dir)) {
-            for (Path p : s.toList()) if (p.toString().endsWith(".png")) Files.delete(p);
+        if (clean) {
+            try (var s = Files.list(dir)) {
+                for (Path p : s.toList()) if (p.toString().endsWith(".png")) Files.delete(p);
+            }
         }
         for (Chart c : charts) {
             if (c.points().isEmpty()) continue;

@@ -36,6 +36,7 @@ public final class Child {
             case "7-unpark" -> Wakeup::unpark;
             case "8-kwait" -> Memory::kwait;
             case "8-vt" -> Memory::virtualThreads;
+            case "9-children" -> ChildrenBench::run;
             default -> throw new IllegalArgumentException("unknown figure " + name);
         };
     }

@@ -226,6 +226,7 @@ public final class Report {
                     ratio(r) + " (p50 " + fmt(k.pct[0], "ns") + " vs " + fmt(u.pct[0], "ns") + "; p99 " + fmt(k.pct[2], "ns") + " vs " + fmt(u.pct[2], "ns") + ")",
                     r <= 1.1, "7-unpark");
         }
+        checkChildren();
         // 8
         Fig vt = fig("8", "vt");
         for (Fig k : of("8", Fig::kwait)) {
@@ -235,6 +236,35 @@ public final class Report {
                     ratio(r) + " (" + fmt(k.median, k.unit) + " vs " + fmt(vt.median, vt.unit) + ")", r <= 1.0, "8-heap");
         }
         HttpReport.check(this);
+    }
+
+    /** Scenario 9's targets (issue 10), per kwait figure against the peers of the same figure. */
+    void checkChildren() {
+        for (Fig k : of("9", Fig::kwait)) {
+            String figure = k.text("figure");
+            boolean nativeBackend = !"select".equals(k.backend);
+            if (figure.equals("true")) {
+                if (nativeBackend) {
+                    check("9", "/bin/true spawn-to-exit median ≤ 0.6 ms on epoll", k.key, k.pct[0], fmt(k.pct[0], "ns"), k.pct[0] <= 0.6e6, "9-true");
+                }
+                continue;
+            }
+            if (nativeBackend) {
+                double added = k.extra("addedThreads");
+                // The JVM-wide threads a first use starts (JNR's Cleaner, the JDK's VirtualThread-unblocker) are not per child.
+                check("9", "0 threads per child or per stream on epoll", k.key, added,
+                        String.format(Locale.ROOT, "%.0f platform threads added (%s) with 64 children, %d streams alive", added, k.text("newThreads"),
+                                figure.equals("both") ? 128 : 64),
+                        added <= 2, "9-threads");
+            }
+            Fig pb = fig("9", "threads-" + figure);
+            if (pb != null) {
+                double r = pb.median / k.median;
+                check("9", "wall time ≥ 1.5× faster than ProcessBuilder with reader threads", pb.key + " / " + k.key, r,
+                        ratio(r) + " (" + fmt(pb.median, "ns") + " vs " + fmt(k.median, "ns") + ")", r >= 1.5, nativeBackend ? "9-pb" : "9-pb-select");
+            }
+            checkRatio("9", "wall time no slower than NuProcess", k, fig("9", "nuprocess-" + figure), 1.0, true, nativeBackend ? "9-nu" : "9-nu-select");
+        }
     }
 
     // ================================================================ markdown
@@ -304,6 +334,7 @@ public final class Report {
         distribution(md, "7", "Cross-thread wakeup latency",
                 "A plain thread signals a waiter blocked for ≥ 200 µs; latency = waiter running again − signal. Threads are not pinned. Ratio: p50 to unpark's p50.", "unpark");
         memory(md);
+        children(md);
         HttpReport.section(this, md);
         notes(md);
 
@@ -323,7 +354,7 @@ public final class Report {
         for (String p : main.problems) { md.append("- problem: ").append(p).append('\n'); any = true; }
         if (!any) md.append("- nothing else.\n");
         Files.createDirectories(main.out.getParent());
-        Files.writeString(main.out, md.toString(), StandardCharsets.UTF_8);
+        Files.writeString(main.reportFile(), md.toString(), StandardCharsets.UTF_8);
     }
 
     private String method() {
@@ -443,6 +474,50 @@ public final class Report {
                     .append(" | ").append(f.text("top")).append(" |\n");
         }
         targetsOf(md, "8");
+    }
+
+    private void children(StringBuilder md) {
+        List<Fig> list = of("9");
+        if (list.isEmpty()) return;
+        Fig any = list.get(0);
+        md.append("## 9. Children: ").append(String.format(Locale.ROOT, "%,.0f", any.extra("count")))
+                .append(" children writing 64 KiB each, at most 64 alive\n\n");
+        md.append("Each child is `head -c 65536 /dev/zero` (*stdout*) or `sh -c` running it twice, once into stderr (*stdout + stderr*); the parent reads every byte, "
+                + "at most 64 children alive at once. Wall: first start to last exit and end of stream. CPU: this JVM's CPU time (the children's is theirs). "
+                + "Threads added: the peak platform-thread count while measuring minus the platform threads the JVM had before the figure's warm-up (virtual threads are not counted; "
+                + "the JDK runs a reaper thread per live child it starts, whatever reads the streams). *kwait tasks*: 64 tasks of one scheduler, each starts a child, drains it, starts the next. "
+                + "Ratio: wall time to ProcessBuilder with a platform thread per stream, same figure.\n\n");
+        md.append("| figure | wall (median) | min | max | runs | ratio | CPU | threads added |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        List<String> threadNames = new ArrayList<>();
+        for (String figure : List.of("out", "both")) {
+            Fig ref = fig("9", "threads-" + figure);
+            for (Fig f : list) {
+                if (!figure.equals(f.text("figure"))) continue;
+                md.append("| ").append(f.kwait() ? "**" + f.label + "**" : f.label).append(" | ").append(fmt(f.median, "ns")).append(" | ").append(fmt(f.min, "ns"))
+                        .append(" | ").append(fmt(f.max, "ns")).append(" | ").append(f.runs.size()).append(" | ")
+                        .append(ref == null ? "" : ref == f ? "1 (reference)" : ratio(f.median / ref.median))
+                        .append(String.format(Locale.ROOT, " | %.0f ms | %.0f |%n", f.extra("cpuMs"), f.extra("addedThreads")));
+                if (f.kwait()) threadNames.add(f.key + ": " + f.text("newThreads"));
+            }
+        }
+        md.append("\nkwait's added platform threads, by name (alive at the end of the measured part): ").append(String.join("; ", threadNames))
+                .append(". None is per child or per stream: JNR starts a Cleaner thread when it loads the C library, the JDK an unblocker thread for virtual threads' timed parks.\n");
+        List<Fig> lat = list.stream().filter(f -> "true".equals(f.text("figure"))).toList();
+        if (!lat.isEmpty()) {
+            Fig pb = fig("9", "threads-true"), nu = fig("9", "nuprocess-true");
+            md.append("\nSpawn-to-exit latency of `/bin/true`, one child at a time: from the call that starts it to the wait that reports its exit "
+                    + "(kwait: `Child.start` then `wait(exit)`; ProcessBuilder: `start().waitFor()`; NuProcess: `start()` then `waitFor`). "
+                    + "`baselines.md` has ProcessBuilder at 1.36 ms and a bare JNR `posix_spawnp` + `waitpid` at 534 µs on this machine, unloaded.\n\n");
+            md.append("| figure | p50 | p90 | p99 | p99.9 | max | samples | p50 ratio to ProcessBuilder | to NuProcess |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            for (Fig f : lat) {
+                md.append("| ").append(f.kwait() ? "**" + f.label + "**" : f.label);
+                for (double v : f.pct) md.append(" | ").append(fmt(v, "ns"));
+                md.append(" | ").append(f.samples());
+                md.append(" | ").append(pb == null ? "" : pb == f ? "1 (reference)" : ratio(f.pct[0] / pb.pct[0]));
+                md.append(" | ").append(nu == null ? "" : nu == f ? "1" : ratio(f.pct[0] / nu.pct[0])).append(" |\n");
+            }
+        }
+        targetsOf(md, "9");
     }
 
     /** Analysis of missed targets, kept next to the code (notes.md, one "## key" section per target). */

@@ -11,6 +11,7 @@ import io.kwait.Child;
 import io.kwait.Event;
 import io.kwait.Filter;
 import io.kwait.Fired;
+import io.kwait.Kernel;
 import io.kwait.Scheduler;
 import io.kwait.Task;
 import io.kwait.spi.Capability;
@@ -479,6 +480,32 @@ public abstract class ChildConformance extends ConformanceBase {
         assertEquals(4, c.relayThreads(), "one relay per pipe plus the JDK's reaper");
         c.stdin().close();
         finish(c);
+    }
+
+    @Test
+    void statsCountHeldChildrenAndTheirThreadsThenReturnToBaseline() throws Exception {
+        Kernel.Stats before = kernel.stats();
+        assertEquals(0, before.children(), before.toString());
+        assertEquals(0, before.childThreads(), before.toString());
+        List<Child> children = new ArrayList<>();
+        for (int i = 0; i < 3; i++) children.add(start("cat"));
+        Kernel.Stats during = kernel.stats();
+        assertEquals(3, during.children(), during.toString());
+        boolean spawn = kernel.capabilities().contains(Capability.SPAWN);
+        // cat keeps its three pipes open until stdin closes: on select 3 relays + the JDK's reaper each.
+        assertEquals(spawn ? 0 : 3 * 4, during.childThreads(), during.toString());
+        for (Child c : children) {
+            c.stdin().close();
+            assertEquals(new Outcome("", "", 0), finish(c));
+        }
+        assertEquals(before, kernel.stats(), "read to the end and reaped: the kernel holds none of them");
+        Child killed = start("sleep", "30");
+        assertEquals(1, kernel.stats().children());
+        killed.kill();
+        finish(killed);
+        assertEquals(1, kernel.stats().children(), "held while its stdin is open");
+        killed.stdin().close();
+        assertEquals(before, kernel.stats(), "killed, reaped, every pipe end closed");
     }
 
     @Test

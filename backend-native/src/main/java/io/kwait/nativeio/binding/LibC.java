@@ -1,5 +1,6 @@
 package io.kwait.nativeio.binding;
 
+import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.Variadic;
 import jnr.ffi.types.size_t;
@@ -72,9 +73,13 @@ public interface LibC {
      * {@code int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist,
      * int nevents, const struct timespec *timeout)}; the struct layout differs per OS
      * ({@code io.kwait.nativeio.kqueue.KeventLayout}). On FreeBSD 12+ this symbol is the 64-byte ABI.
+     * The timeout is a {@link Pointer} ({@code null}: block), not a {@code long} address: with six
+     * primitive parameters JNR's all-integer fast path passes a wrong sixth argument (jnr-ffi 2.2.17
+     * on x86-64, jnr/jnr-ffi#181; reproduced here with this very shape), and one object parameter
+     * takes the call off that path.
      */
     int kevent(int kq, @uintptr_t long changelist, int nchanges, @uintptr_t long eventlist, int nevents,
-               @uintptr_t long timeout);
+               Pointer timeout);
 
     // ---------------------------------------------------------------- Linux
 

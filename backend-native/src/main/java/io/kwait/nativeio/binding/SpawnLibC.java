@@ -30,6 +30,9 @@ public interface SpawnLibC {
 
     int posix_spawn_file_actions_addclosefrom_np(@uintptr_t long actions, int from);
 
+    /** macOS 10.7+: keeps {@code fd} open across exec under {@code POSIX_SPAWN_CLOEXEC_DEFAULT}. */
+    int posix_spawn_file_actions_addinherit_np(@uintptr_t long actions, int fd);
+
     int posix_spawnattr_init(@uintptr_t long attr);
 
     int posix_spawnattr_destroy(@uintptr_t long attr);
@@ -62,6 +65,9 @@ public interface SpawnLibC {
     int kill(int pid, int signal);
 
     int pipe2(@Out int[] fds, int flags);
+
+    /** {@code int pipe(int fds[2])}, where there is no pipe2 (macOS). */
+    int pipe(@Out int[] fds);
 
     @Variadic(fixedCount = 2)
     int fcntl(int fd, int cmd, int arg);

@@ -13,6 +13,7 @@ import java.util.Objects;
 public final class LibCKqueueBinding implements KqueueBinding {
     private final KqueuePlatform platform;
     private final LibC libc;
+    private final jnr.ffi.Runtime runtime;
 
     /**
      * Binds libc for {@code platform}.
@@ -22,6 +23,7 @@ public final class LibCKqueueBinding implements KqueueBinding {
     public LibCKqueueBinding(KqueuePlatform platform) {
         this.platform = Objects.requireNonNull(platform, "platform");
         this.libc = LibCRuntime.libc();
+        this.runtime = jnr.ffi.Runtime.getRuntime(libc);
     }
 
     @Override
@@ -36,7 +38,7 @@ public final class LibCKqueueBinding implements KqueueBinding {
 
     @Override
     public int kevent(int kq, long changelist, int nchanges, long eventlist, int nevents, long timeout) {
-        return libc.kevent(kq, changelist, nchanges, eventlist, nevents, timeout);
+        return libc.kevent(kq, changelist, nchanges, eventlist, nevents, timeout == 0 ? null : jnr.ffi.Pointer.wrap(runtime, timeout));
     }
 
     @Override

@@ -1,45 +1,42 @@
 package io.kwait.nativeio.spawn;
 
 import io.kwait.nativeio.binding.SpawnLibC;
-import io.kwait.nativeio.epoll.Linux;
 import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import java.nio.charset.Charset;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Runtime;
 
 /**
- * Loads {@link SpawnLibC} once and holds the constants spawning needs. Only Linux (glibc) values
- * are here, checked against the kernel's and glibc's headers for the architectures of
- * {@link Linux#VERIFIED_ARCHES}; on macOS and the BSDs {@link #reason()} says so and children are
- * started the portable way.
+ * Loads {@link SpawnLibC} once and holds the numbers spawning needs, those of the OS this JVM runs
+ * on ({@link SpawnPlatform}: Linux with glibc, macOS, FreeBSD; the latter two read from their
+ * headers, not verified on them). Elsewhere {@link #reason()} says why and children are started the
+ * portable way.
  */
 final class Posix {
     private Posix() {}
 
-    static final int EINTR = Linux.EINTR, EAGAIN = Linux.EAGAIN, ECHILD = Linux.ECHILD, ESRCH = Linux.ESRCH;
-    static final int EPIPE = 32;
-    static final int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
-    static final int O_NONBLOCK = Linux.O_NONBLOCK, O_CLOEXEC = Linux.O_CLOEXEC;
-    static final int F_GETFL = 3, F_SETFL = 4;
-    static final int WNOHANG = Linux.WNOHANG, WEXITED = Linux.WEXITED, WNOWAIT = Linux.WNOWAIT, P_PID = Linux.P_PID;
-    /** glibc's posix_spawnattr flags. */
-    static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
-    /** Upper bounds of glibc's sizeof(posix_spawn_file_actions_t) (80), sizeof(posix_spawnattr_t) (336), sizeof(sigset_t) (128). */
-    static final int ACTIONS_SIZE = 256, ATTR_SIZE = 512, SIGSET_SIZE = 256;
+    private static final SpawnPlatform.Detection DETECTED = SpawnPlatform.detect();
+    /** This OS's numbers; Linux's where none was detected (then {@link #reason()} is set and nothing is called). */
+    static final SpawnPlatform PLATFORM = DETECTED.platform() != null ? DETECTED.platform() : SpawnPlatform.LINUX;
 
-    /** Linux signal numbers (x86 and asm-generic agree), by the names {@code io.kwait.Event.signal} knows. */
-    static final Map<String, Integer> SIGNALS = Map.ofEntries(
-            Map.entry("HUP", 1), Map.entry("INT", 2), Map.entry("QUIT", 3), Map.entry("ILL", 4), Map.entry("TRAP", 5),
-            Map.entry("ABRT", 6), Map.entry("BUS", 7), Map.entry("FPE", 8), Map.entry("KILL", 9), Map.entry("USR1", 10),
-            Map.entry("SEGV", 11), Map.entry("USR2", 12), Map.entry("PIPE", 13), Map.entry("ALRM", 14), Map.entry("TERM", 15),
-            Map.entry("CHLD", 17), Map.entry("CONT", 18), Map.entry("STOP", 19), Map.entry("TSTP", 20), Map.entry("TTIN", 21),
-            Map.entry("TTOU", 22), Map.entry("URG", 23), Map.entry("XCPU", 24), Map.entry("XFSZ", 25), Map.entry("VTALRM", 26),
-            Map.entry("PROF", 27), Map.entry("WINCH", 28), Map.entry("IO", 29), Map.entry("PWR", 30), Map.entry("SYS", 31));
+    static final int EINTR = PLATFORM.eintr(), EAGAIN = PLATFORM.eagain(), ECHILD = PLATFORM.echild(), EPIPE = PLATFORM.epipe();
+    static final int O_RDONLY = 0, O_WRONLY = PLATFORM.oWronly(), O_CREAT = PLATFORM.oCreat(), O_TRUNC = PLATFORM.oTrunc(),
+            O_APPEND = PLATFORM.oAppend();
+    static final int O_NONBLOCK = PLATFORM.oNonblock(), O_CLOEXEC = PLATFORM.oCloexec();
+    static final int F_SETFD = PLATFORM.fSetfd(), FD_CLOEXEC = PLATFORM.fdCloexec(), F_GETFL = PLATFORM.fGetfl(), F_SETFL = PLATFORM.fSetfl();
+    static final int WNOHANG = PLATFORM.wnohang(), WEXITED = PLATFORM.wexited(), WNOWAIT = PLATFORM.wnowait(), P_PID = PLATFORM.pPid();
+    static final short POSIX_SPAWN_SETSIGDEF = PLATFORM.setsigdef(), POSIX_SPAWN_SETSIGMASK = PLATFORM.setsigmask(),
+            POSIX_SPAWN_CLOEXEC_DEFAULT = PLATFORM.cloexecDefault();
+    /** Bytes allocated for posix_spawn_file_actions_t, posix_spawnattr_t and sigset_t (with slack). */
+    static final int ACTIONS_SIZE = SpawnPlatform.allocation(PLATFORM.actionsSize()), ATTR_SIZE = SpawnPlatform.allocation(PLATFORM.attrSize()),
+            SIGSET_SIZE = SpawnPlatform.allocation(PLATFORM.sigsetSize());
+
+    /** Signal numbers by the names {@code io.kwait.Event.signal} knows. */
+    static final Map<String, Integer> SIGNALS = PLATFORM.signals();
 
     private static final class Holder {
         static final SpawnLibC LIBC;
@@ -50,11 +47,8 @@ final class Posix {
             SpawnLibC libc = null;
             Runtime rt = null;
             String reason = null;
-            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-            if (!os.contains("linux")) {
-                reason = "kwait's posix_spawn knows the constants of Linux only (this is " + System.getProperty("os.name") + ")";
-            } else if (!Linux.constantsVerifiedFor(System.getProperty("os.arch"))) {
-                reason = "kwait's Linux constants are not verified for " + System.getProperty("os.arch");
+            if (DETECTED.problem() != null) {
+                reason = DETECTED.problem();
             } else if (NioInternals.reason() != null) {
                 reason = NioInternals.reason();
             } else {

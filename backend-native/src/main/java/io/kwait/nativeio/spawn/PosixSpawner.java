@@ -11,21 +11,23 @@
  *    value (ENOENT, EACCES ...) after reaping the failed child itself, so a failed start leaves no
  *    zombie and the error names the cause, like ProcessBuilder.start's "error=2, No such file".
  *
- * 2. Only 0, 1, 2 cross exec. Linux has no POSIX_SPAWN_CLOEXEC_DEFAULT (macOS's extension), and the
- *    JDK opens many fds without O_CLOEXEC (files, sockets: it closes every fd in its own children).
- *    So the file actions end with posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34); without
- *    it, with one addclose per fd listed in /proc/self/fd (glibc ignores EBADF for those, so an fd
- *    closed meanwhile is harmless; one opened meanwhile by another thread without O_CLOEXEC could
- *    leak into the child: the fallback is documented as such). kwait's own fds are O_CLOEXEC
+ * 2. Only 0, 1, 2 cross exec. The JDK opens many fds without O_CLOEXEC (files, sockets: it closes
+ *    every fd in its own children). macOS has POSIX_SPAWN_CLOEXEC_DEFAULT (every fd without a file
+ *    action closes at exec; an inherited 0, 1, 2 gets posix_spawn_file_actions_addinherit_np).
+ *    Linux and FreeBSD have not, so the file actions end with posix_spawn_file_actions_addclosefrom_np(3)
+ *    (glibc 2.34, FreeBSD 13.1); without it, with one addclose per fd listed in /proc/self/fd
+ *    (/dev/fd on FreeBSD; glibc ignores EBADF for those, so an fd closed meanwhile is harmless; one
+ *    opened meanwhile by another thread without O_CLOEXEC could leak into the child: the fallback is
+ *    documented as such). The numbers of each OS are data ({@link SpawnPlatform}). kwait's own fds are O_CLOEXEC
  *    anyway: pipes from pipe2(O_CLOEXEC), redirect files opened with O_CLOEXEC, the backends' epoll,
  *    eventfd and pidfds.
  *
- * 3. The pipes. pipe2(O_CLOEXEC); the parent's end is then made O_NONBLOCK with fcntl, the child's
+ * 3. The pipes. pipe2(O_CLOEXEC) (macOS has no pipe2: pipe, then FD_CLOEXEC on both ends); the parent's end is then made O_NONBLOCK with fcntl, the child's
  *    end stays blocking (programs expect blocking stdio) and becomes 0, 1 or 2 by adddup2, which
  *    clears close-on-exec on the new number. The parent closes the child's ends right after the
  *    spawn, so the child's exit (or close) is end of file for us.
  *
- * 4. Working directory: posix_spawn_file_actions_addchdir_np (glibc 2.29). Where it is missing,
+ * 4. Working directory: posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD 13.1). Where it is missing,
  *    spawn() throws UnsupportedOperationException and the core starts that child through
  *    ProcessBuilder (same semantics, a relay thread per stream); -Dkwait.spawn.addchdir=false
  *    pretends it is missing, to test that path.
@@ -62,7 +64,8 @@ import java.util.Map;
  * Starts children with {@code posix_spawnp} through JNR, their {@code PIPE}s as non-blocking
  * channels the native backends watch by fd ({@link PipeSource}, {@link PipeSink}), with no thread.
  * Shared by the epoll and kqueue backends ({@code Backend.spawner()}); available on Linux with
- * glibc ({@link #reason()} says why not elsewhere). Thread-safe.
+ * glibc, and on macOS and FreeBSD with their numbers ({@link SpawnPlatform}, not verified there);
+ * {@link #reason()} says why not elsewhere. Thread-safe.
  */
 public final class PosixSpawner implements Spawner {
 
@@ -119,7 +122,7 @@ public final class PosixSpawner implements Spawner {
         boolean chdirOk = Probe.HAS_CHDIR && !"false".equalsIgnoreCase(System.getProperty(ADDCHDIR_PROPERTY));
         if (dir != null && !chdirOk) {
             throw new UnsupportedOperationException("this C library has no posix_spawn_file_actions_addchdir_np"
-                    + " (glibc 2.29+), needed for ProcessBuilder.directory()");
+                    + " (glibc 2.29+, macOS 10.15+, FreeBSD 13.1+), needed for ProcessBuilder.directory()");
         }
         String prefix = "Cannot run program \"" + program + "\"" + (dir == null ? "" : " (in directory \"" + dir + "\")");
         SpawnLibC c = Posix.libc();
@@ -146,7 +149,13 @@ public final class PosixSpawner implements Spawner {
                 keep.add(d);
                 check(c.posix_spawn_file_actions_addchdir_np(fa.address, d.address), "addchdir_np", prefix);
             }
-            if (Probe.HAS_CLOSEFROM) {
+            boolean cloexecDefault = Posix.POSIX_SPAWN_CLOEXEC_DEFAULT != 0;
+            if (cloexecDefault) {
+                // macOS: every fd without a file action closes at exec, so an inherited 0, 1, 2 needs one.
+                if (in[0] < 0) check(c.posix_spawn_file_actions_addinherit_np(fa.address, 0), "addinherit_np", prefix);
+                if (out[0] < 0) check(c.posix_spawn_file_actions_addinherit_np(fa.address, 1), "addinherit_np", prefix);
+                if (!merge && err[0] < 0) check(c.posix_spawn_file_actions_addinherit_np(fa.address, 2), "addinherit_np", prefix);
+            } else if (Probe.HAS_CLOSEFROM) {
                 check(c.posix_spawn_file_actions_addclosefrom_np(fa.address, 3), "addclosefrom_np", prefix);
             } else {
                 for (int fd : openFdsFrom3()) check(c.posix_spawn_file_actions_addclose(fa.address, fd), "addclose", prefix);
@@ -161,8 +170,8 @@ public final class PosixSpawner implements Spawner {
             c.sigfillset(full.address);
             check(c.posix_spawnattr_setsigmask(attr.address, empty.address), "setsigmask", prefix);
             check(c.posix_spawnattr_setsigdefault(attr.address, full.address), "setsigdefault", prefix);
-            check(c.posix_spawnattr_setflags(attr.address, (short) (Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF)),
-                    "setflags", prefix);
+            short flags = (short) (Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF | (cloexecDefault ? Posix.POSIX_SPAWN_CLOEXEC_DEFAULT : 0));
+            check(c.posix_spawnattr_setflags(attr.address, flags), "setflags", prefix);
 
             Memory file = Posix.cString(program);
             Memory argv = Posix.cStringArray(cmd, keep);
@@ -206,13 +215,22 @@ public final class PosixSpawner implements Spawner {
             case INHERIT -> { return new int[] {-1, -1}; }
             case PIPE -> {
                 int[] fds = new int[2];
-                if (c.pipe2(fds, Posix.O_CLOEXEC) < 0) {
-                    throw new IOException(prefix + ": pipe2 failed: " + Posix.describe(Posix.errno()));
+                if (Posix.PLATFORM.hasPipe2() ? c.pipe2(fds, Posix.O_CLOEXEC) < 0 : c.pipe(fds) < 0) {
+                    throw new IOException(prefix + ": " + (Posix.PLATFORM.hasPipe2() ? "pipe2" : "pipe") + " failed: " + Posix.describe(Posix.errno()));
                 }
                 int childFd = which == 0 ? fds[0] : fds[1];
                 int parentFd = which == 0 ? fds[1] : fds[0];
                 childSide.add(childFd);
                 parentSide.add(parentFd);
+                if (!Posix.PLATFORM.hasPipe2()) {
+                    // Fact 3: no pipe2 (macOS). Close-on-exec a moment later: a fork elsewhere in between
+                    // could inherit the pair (the JDK's own children close every fd; ours get CLOEXEC_DEFAULT).
+                    for (int fd : fds) {
+                        if (c.fcntl(fd, Posix.F_SETFD, Posix.FD_CLOEXEC) < 0) {
+                            throw new IOException(prefix + ": fcntl(F_SETFD) failed: " + Posix.describe(Posix.errno()));
+                        }
+                    }
+                }
                 PipeFd.setBlocking(parentFd, false);
                 return new int[] {childFd, parentFd};
             }
@@ -242,7 +260,7 @@ public final class PosixSpawner implements Spawner {
     /** Fact 2's fallback: the fds open now, from 3 up. */
     private static List<Integer> openFdsFrom3() {
         List<Integer> fds = new ArrayList<>();
-        String[] names = new File("/proc/self/fd").list();
+        String[] names = new File(Posix.PLATFORM.fdDirectory()).list();
         if (names == null) return fds;
         for (String n : names) {
             try {
