@@ -92,24 +92,22 @@ public record SpawnPlatform(String name, int eintr, int eagain, int echild, int 
                     Map.entry("PWR", 30), Map.entry("SYS", 31))));
 
     /** macOS (arm64, x86-64). Not verified on macOS: the values are the headers'. */
-    public static final SpawnPlatform MACOS = new SpawnPlatform("macOS",
-            4, 35, 10, 32,
-            1, 0x200, 0x400, 0x8, 0x4, 0x01000000,
-            2, 1, 3, 4,
-            1, 0x04, 0x20, 1,
-            (short) 0x04, (short) 0x08, (short) 0x4000,
-            8, 8, 4,
-            false, "/dev/fd", BSD_SIGNALS);
+    public static final SpawnPlatform MACOS = bsd("macOS", 0x01000000, 0x04, 0x20, 1, 0x04, 0x08, 0x4000, 4, false);
 
     /** FreeBSD 13.1+ (for {@code addchdir_np}, {@code addclosefrom_np}). Not verified on FreeBSD: the values are the headers'. */
-    public static final SpawnPlatform FREEBSD = new SpawnPlatform("FreeBSD",
-            4, 35, 10, 32,
-            1, 0x200, 0x400, 0x8, 0x4, 0x00100000,
-            2, 1, 3, 4,
-            1, 16, 8, 0,
-            (short) 0x10, (short) 0x20, (short) 0,
-            8, 8, 16,
-            true, "/dev/fd", BSD_SIGNALS);
+    public static final SpawnPlatform FREEBSD = bsd("FreeBSD", 0x00100000, 16, 8, 0, 0x10, 0x20, 0, 16, true);
+
+    /**
+     * What macOS and FreeBSD agree on, written once: errno 4/35/10/32, O_WRONLY/O_CREAT/O_TRUNC/O_APPEND/
+     * O_NONBLOCK 1/0x200/0x400/0x8/0x4, F_SETFD/FD_CLOEXEC/F_GETFL/F_SETFL 2/1/3/4, WNOHANG 1, pointer-sized
+     * spawn types, /dev/fd, the BSD signal numbers.
+     */
+    private static SpawnPlatform bsd(String name, int oCloexec, int wexited, int wnowait, int pPid, int setsigdef,
+                                     int setsigmask, int cloexecDefault, int sigsetSize, boolean hasPipe2) {
+        return new SpawnPlatform(name, 4, 35, 10, 32, 1, 0x200, 0x400, 0x8, 0x4, oCloexec, 2, 1, 3, 4,
+                1, wexited, wnowait, pPid, (short) setsigdef, (short) setsigmask, (short) cloexecDefault,
+                8, 8, sigsetSize, hasPipe2, "/dev/fd", BSD_SIGNALS);
+    }
 
     /** What {@link #detect} found: a platform, or why there is none. */
     public record Detection(SpawnPlatform platform, String problem) {}
