@@ -248,6 +248,50 @@ public abstract class RaceConformance extends ConformanceBase {
         other.join();
     }
 
+    /** How long kwait's signal handler stays after the last watch ends (documented on {@code Event.signal}). */
+    static final Duration SIGNAL_GRACE = Duration.ofSeconds(1);
+
+    /**
+     * Issue 9 defect 6: closing the last kernel that watches a signal put the previous disposition
+     * back at once, and a delivery sent just before, still on its way, then met USR1's default
+     * action and killed the JVM. In a JVM of its own ({@link SignalCloseRaceMain}), where USR1
+     * keeps that default: rounds of watch, kill(2) to itself, close; a send within the grace period
+     * is swallowed; after it the default action is back and ends the JVM. Virtual strand only (no
+     * task runs there, one run per backend is enough).
+     */
+    @Test
+    void aSignalSentJustBeforeTheLastCloseNeverKillsTheJvm() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Reliability.strand().equals("virtual"), "no strand in it; run once per backend");
+        org.junit.jupiter.api.Assumptions.assumeTrue(FaultConformance.isLinux(), "kill(2) through JNR, Linux signal numbers");
+        int rounds = Reliability.scale(300, 5_000);
+        List<String> command = new java.util.ArrayList<>();
+        command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib") && !a.startsWith("-javaagent")) command.add(a);
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SignalCloseRaceMain.class.getName(), backend(),
+                Integer.toString(rounds), Long.toString(SIGNAL_GRACE.toMillis())));
+        long t0 = System.nanoTime();
+        Process jvm = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            jvm.getOutputStream().close();
+            String out = assertTimeoutPreemptively(Reliability.budget(), () -> new String(jvm.getInputStream().readAllBytes()));
+            assertTrue(jvm.waitFor(60, TimeUnit.SECONDS), "the JVM did not end");
+            List<String> lines = out.lines().toList();
+            assertTrue(lines.contains("survived " + rounds), "a USR1 sent just before a close killed the JVM (status "
+                    + jvm.exitValue() + "):\n" + out);
+            String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+            assertEquals(128 + Libc.SIGUSR1, jvm.exitValue(), "USR1's default action did not come back after the grace period:\n" + out);
+            assertTrue(last.startsWith("send "), "USR1 ended the JVM within the grace period, after '" + last + "':\n" + out);
+            long restoredBy = Long.parseLong(last.substring("send ".length()));
+            Reliability.figure(backend(), "race/signal-close", rounds + " USR1 sent just before the last close, JVM alive; "
+                    + "default action back by " + restoredBy + " ms after it (grace " + SIGNAL_GRACE.toMillis() + " ms); "
+                    + Reliability.ms(t0) + " ms");
+        } finally {
+            jvm.destroyForcibly();
+        }
+    }
+
     @Test
     void theExitOfAShortLivedChildIsNeverMissed() {
         Reliability.bounded(this::theExitOfAShortLivedChildIsNeverMissedRounds);
