@@ -17,9 +17,9 @@
  *    backend's does: in a JDK Selector watching the kqueue fd (SelectorBridge; it unmounts the
  *    virtual thread, an interrupt ends it and leaves the flag set), after a kevent(0) that found
  *    nothing, and kevent(0) then collects. Wakeups need nothing more: EVFILT_USER's trigger and the
- *    pipe's byte both make the kqueue fd readable. The Selector is made at a virtual thread's first
- *    blocking poll, so platform threads (which block in kevent() itself, under the hook below)
- *    never pay its fds. But a JDK Selector needs its fd in non-blocking mode, and
+ *    pipe's byte both make the kqueue fd readable. The Selector is made with the backend (as the
+ *    epoll backend's), so its fds are there from the start; platform threads still block in
+ *    kevent() itself, under the hook below. But a JDK Selector needs its fd in non-blocking mode, and
  *    fcntl(F_SETFL, O_NONBLOCK) on a real kqueue fd fails (kqueue_ioctl answers ENOTTY to FIONBIO
  *    on FreeBSD and xnu; the simulated kqueue is an epoll fd and accepts it). Where it fails, a
  *    virtual thread sleeps in kevent() in slices of at most 20 ms and yields its carrier between
@@ -59,9 +59,9 @@ final class KeventWait {
     private int capacity;
     private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
     private InterruptHook hook = new InterruptHook();
-    /** Where a virtual thread's blocking poll sleeps (fact 9): made at the first one; null until then or where refused. */
+    /** Where a virtual thread's blocking poll sleeps (fact 9); null where refused. */
     private SelectorBridge bridge;
-    /** Why the JDK cannot watch this kqueue fd (fact 9: a real kqueue refuses O_NONBLOCK), once tried and refused. */
+    /** Why the JDK cannot watch this kqueue fd (fact 9: a real kqueue refuses O_NONBLOCK), or null. */
     private String bridgeRefused;
 
     KeventWait(OpenKqueue kq, ChangeList changes, KqueueReports reports, DescriptorTable<Knotes> table, Waker waker) {
@@ -72,6 +72,14 @@ final class KeventWait {
         this.waker = waker;
         this.capacity = Math.max(INITIAL_EVENTS, ChangeList.CAPACITY);
         this.events = new Memory(capacity * kq.layout.size());
+        try {
+            bridge = new SelectorBridge(kq.fd); // fact 9
+        } catch (IOException | RuntimeException refused) {
+            bridgeRefused = String.valueOf(refused.getMessage());
+            System.getLogger("io.kwait").log(System.Logger.Level.DEBUG, () -> "kwait: a JDK Selector cannot watch kqueue fd "
+                    + kq.fd + " (" + bridgeRefused + "); virtual threads wait in kevent() in "
+                    + VIRTUAL_SLICE_NANOS / 1_000_000 + " ms slices");
+        }
     }
 
     /** {@link io.kwait.spi.Backend#poll}, on an open backend. */
@@ -137,21 +145,9 @@ final class KeventWait {
         }
     }
 
-    /** Fact 9: the Selector a virtual thread parks in, made on first use; null for a platform thread or where refused. */
+    /** Fact 9: the Selector a virtual thread parks in; null for a platform thread or where refused. */
     private SelectorBridge bridgeForThisThread() {
-        if (!Thread.currentThread().isVirtual() || bridgeRefused != null) return null;
-        if (bridge == null) {
-            try {
-                bridge = new SelectorBridge(kq.fd);
-            } catch (IOException | RuntimeException refused) {
-                bridgeRefused = String.valueOf(refused.getMessage());
-                System.getLogger("io.kwait").log(System.Logger.Level.DEBUG, () -> "kwait: a JDK Selector cannot watch kqueue fd "
-                        + kq.fd + " (" + bridgeRefused + "); virtual threads wait in kevent() in "
-                        + VIRTUAL_SLICE_NANOS / 1_000_000 + " ms slices");
-                return null;
-            }
-        }
-        return bridge;
+        return Thread.currentThread().isVirtual() ? bridge : null;
     }
 
     /** Closes the Selector, if one was made (before the kqueue fd it watches is closed). */
