@@ -20,6 +20,8 @@ final class Bridge implements Access.Api {
 
     @Override public void removeClockListener(TimeSource.Manual clock, Runnable l) { clock.removeListener(l); }
 
+    @Override public java.time.Instant instantAt(TimeSource.Manual clock, long nanos) { return clock.instantAt(nanos); }
+
     @Override public boolean commits(Event e) { return e.commits(); }
 
     @Override public Object message(Event e) { return e.message(); }

@@ -208,7 +208,15 @@ public final class Event {
      * A signal delivered to this JVM, by name with or without {@code SIG} ({@code "TERM"},
      * {@code "SIGUSR1"}). {@link Fired#count()} is the number of deliveries since it last fired.
      * While a kernel watches a signal, kwait's handler replaces the previous one (the JVM's
-     * shutdown for TERM/INT/HUP); it is restored when the last kernel watching it closes.
+     * shutdown for TERM/INT/HUP).
+     *
+     * <p>When the last watch of a signal in this JVM ends (the last kernel watching it closes or
+     * {@linkplain Kernel#unwatch unwatches} it, or the only wait on it throws), kwait's handler stays
+     * one more second and swallows what arrives meanwhile: a delivery sent while a kernel watched
+     * may still be on its way, and for USR1, USR2, ALRM and most others the previous disposition is
+     * the default action, which ends the JVM. One second after the last watch ended the previous
+     * handler is back (or, if other code installed a handler in that second, that one stays).
+     * Watching the signal again within the second takes kwait's handler up again at once.
      *
      * @throws IllegalArgumentException for QUIT, KILL, STOP and the others the JVM reserves, an unknown
      *                                  name, or a signal this platform lacks ({@code INFO} on Linux)

@@ -175,8 +175,9 @@ public final class Kernel implements AutoCloseable {
      * previous one at once — for TERM, INT and HUP that is the JVM's shutdown — and every delivery
      * from then on is counted and reported by the next wait on that event. Without it a signal is
      * watched from the first wait that includes it. The watch stays, whatever the waits do, until
-     * {@link #unwatch} or {@link #close()}. Call it from the thread that waits, or a task of this
-     * kernel's scheduler.
+     * {@link #unwatch} or {@link #close()}; the previous handler comes back one second after the
+     * last watch of the signal in the JVM ended ({@link Event#signal}). Call it from the thread
+     * that waits, or a task of this kernel's scheduler.
      *
      * <pre>{@code
      * Event term = Event.signal("TERM");
@@ -196,8 +197,10 @@ public final class Kernel implements AutoCloseable {
 
     /**
      * Stops a {@link #watch} without closing the kernel: when no wait uses the signal now, its
-     * watch goes at once and — if no other kernel watches it — the previous handler is back.
-     * Deliveries counted and not yet reported are dropped. Does nothing for a signal not watched.
+     * watch goes at once and — if no other kernel watches it — the previous handler is back one
+     * second later (kwait's swallows the deliveries still on their way meanwhile: see
+     * {@link Event#signal}). Deliveries counted and not yet reported are dropped. Does nothing for
+     * a signal not watched.
      *
      * @throws IllegalArgumentException not a signal event
      */

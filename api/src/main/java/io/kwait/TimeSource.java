@@ -47,6 +47,9 @@ public abstract sealed class TimeSource permits TimeSource.SystemTime, TimeSourc
 
         @Override public Instant now() { return origin.plusNanos(nanos); }
 
+        /** The wall-clock time at monotonic value {@code n}: with one read of the clock, both scales agree. */
+        Instant instantAt(long n) { return origin.plusNanos(n); }
+
         /** Moves the clock forward and wakes every kernel that reads it. */
         public void advance(Duration by) {
             if (by.isNegative()) throw new IllegalArgumentException("a clock cannot go back: " + by);

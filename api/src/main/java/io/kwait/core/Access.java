@@ -30,6 +30,9 @@ public final class Access {
 
         void removeClockListener(TimeSource.Manual clock, Runnable listener);
 
+        /** The wall-clock time of a manual clock when its monotonic value is {@code nanos}. */
+        java.time.Instant instantAt(TimeSource.Manual clock, long nanos);
+
         /** Whether a channel event commits ({@code Event.receive}, {@code Event.send(chan, message)}). */
         boolean commits(Event e);
 

@@ -14,8 +14,8 @@ import java.util.function.Consumer;
  * The home of signals: one {@link Watch} per signal name, a count of deliveries not yet reported,
  * fed by the JVM-wide {@link SignalRelay}. After a wait that returned (fired or timed out) the
  * watch stays, so deliveries between two waits are counted, never lost; after a wait that threw
- * (cancelled, interrupted), the only one on that signal, it goes at once and the previous
- * handler is back. It also goes when the kernel closes.
+ * (cancelled, interrupted), the only one on that signal, it goes at once (the previous handler
+ * is back after {@link SignalRelay}'s grace period). It also goes when the kernel closes.
  */
 public final class SignalHome implements Home {
     /** Signals the JVM keeps for itself, with the reason, refused at construction. */

@@ -94,14 +94,24 @@ public final class TimerHome implements Home {
     public void subscribe(WaitCall call, int i, Event e) {
         switch (e.kind()) {
             case TIMER_AFTER -> once(call, i, saturatedAdd(call.start, Access.api().number(e)));
-            case TIMER_AT -> {
-                Duration until = Duration.between(time.now(), (Instant) e.resource());
-                long nanos = until.isNegative() ? 0 : saturatedNanos(until);
-                once(call, i, saturatedAdd(time.nanoTime(), nanos));
-            }
+            case TIMER_AT -> once(call, i, deadlineOf((Instant) e.resource()));
             case TIMER_EVERY -> every(call, i, e);
             default -> throw new IllegalArgumentException("not a timer: " + e);
         }
+    }
+
+    /**
+     * The monotonic deadline of an {@code Event.at} instant. A manual clock is read once and both
+     * scales are taken from that one value: reading {@code now()} and {@code nanoTime()} apart lets
+     * an {@code advance} from another thread fall between them and push the deadline one advance
+     * too far (a wait that then sleeps until the next advance). The system clock has no such
+     * jump; its two reads differ by the time between them.
+     */
+    private long deadlineOf(Instant at) {
+        long base = time.nanoTime();
+        Instant now = time instanceof TimeSource.Manual manual ? Access.api().instantAt(manual, base) : time.now();
+        Duration until = Duration.between(now, at);
+        return saturatedAdd(base, until.isNegative() ? 0 : saturatedNanos(until));
     }
 
     private void once(WaitCall call, int i, long deadline) {

@@ -11,11 +11,18 @@
  *    JDK keeps one such hook per thread: nothing inside the wait may use another, which is why the
  *    simulated kevent() sleeps in poll(2), not in a Selector.) EINTR is retried with the remaining
  *    time; the changes were applied before the call slept (FreeBSD kqueue(2)).
- *    The epoll backend's trick of sleeping in a JDK Selector that watches the epoll fd does not
- *    carry over: a JDK Selector needs the fd in non-blocking mode, and fcntl(F_SETFL, O_NONBLOCK)
- *    on a kqueue fd fails (kqueue_ioctl answers ENOTTY to FIONBIO on FreeBSD and xnu). A virtual
- *    thread inside kevent() therefore holds its carrier thread. To keep other virtual threads from
- *    starving, a virtual thread sleeps in slices of at most 20 ms and yields its carrier between
+ *    A virtual thread inside kevent() holds its carrier thread for as long as it sleeps, so 200
+ *    virtual threads blocked in waits starved every other one (issue 9 defect 11). A kqueue fd is
+ *    readable while it has events, so a virtual thread's blocking poll sleeps where the epoll
+ *    backend's does: in a JDK Selector watching the kqueue fd (SelectorBridge; it unmounts the
+ *    virtual thread, an interrupt ends it and leaves the flag set), after a kevent(0) that found
+ *    nothing, and kevent(0) then collects. Wakeups need nothing more: EVFILT_USER's trigger and the
+ *    pipe's byte both make the kqueue fd readable. The Selector is made with the backend (as the
+ *    epoll backend's), so its fds are there from the start; platform threads still block in
+ *    kevent() itself, under the hook below. But a JDK Selector needs its fd in non-blocking mode, and
+ *    fcntl(F_SETFL, O_NONBLOCK) on a real kqueue fd fails (kqueue_ioctl answers ENOTTY to FIONBIO
+ *    on FreeBSD and xnu; the simulated kqueue is an epoll fd and accepts it). Where it fails, a
+ *    virtual thread sleeps in kevent() in slices of at most 20 ms and yields its carrier between
  *    them (an event still ends a slice at once; an idle waiting task costs 50 wakeups a second).
  *
  * 12. Every ready event in one poll. The event list is sized from the registrations before each
@@ -29,6 +36,7 @@ package io.kwait.nativeio.kqueue;
 import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.InterruptHook;
 import io.kwait.nativeio.Memory;
+import io.kwait.nativeio.SelectorBridge;
 import io.kwait.nativeio.Waker;
 import io.kwait.spi.ReadySink;
 
@@ -50,6 +58,10 @@ final class KeventWait {
     private int capacity;
     private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
     private InterruptHook hook;
+    /** Where a virtual thread's blocking poll sleeps (fact 9); null where refused. */
+    private SelectorBridge bridge;
+    /** Why the JDK cannot watch this kqueue fd (fact 9: a real kqueue refuses O_NONBLOCK), or null. */
+    private String bridgeRefused;
 
     KeventWait(OpenKqueue kq, ChangeList changes, KqueueReports reports, DescriptorTable<Knotes> table, Waker waker) {
         this.kq = kq;
@@ -60,6 +72,14 @@ final class KeventWait {
         this.hook = new InterruptHook(waker);
         this.capacity = Math.max(INITIAL_EVENTS, ChangeList.CAPACITY);
         this.events = new Memory(capacity * kq.layout.size());
+        try {
+            bridge = new SelectorBridge(kq.fd); // fact 9
+        } catch (IOException | RuntimeException refused) {
+            bridgeRefused = String.valueOf(refused.getMessage());
+            System.getLogger("io.kwait").log(System.Logger.Level.DEBUG, () -> "kwait: a JDK Selector cannot watch kqueue fd "
+                    + kq.fd + " (" + bridgeRefused + "); virtual threads wait in kevent() in "
+                    + VIRTUAL_SLICE_NANOS / 1_000_000 + " ms slices");
+        }
     }
 
     /** {@link io.kwait.spi.Backend#poll}, on an open backend. */
@@ -68,7 +88,17 @@ final class KeventWait {
             boolean mayBlock = timeoutNanos != 0 && !reports.pending() && !table.hasPendingExitToReport() && !waker.isPending();
             int needed = 2 * table.size() + changes.count() + 1; // fact 12
             if (capacity < needed) growEvents(needed);
-            int n = keventWait(mayBlock ? timeoutNanos : 0);
+            int n;
+            SelectorBridge parkHere = mayBlock ? bridgeForThisThread() : null;
+            if (parkHere != null) { // fact 9: a virtual thread unmounts in the Selector, kevent(0) collects
+                n = keventWait(0);
+                if (n == 0) {
+                    parkHere.await(timeoutNanos);
+                    n = keventWait(0);
+                }
+            } else {
+                n = keventWait(mayBlock ? timeoutNanos : 0);
+            }
             reports.collect(events.bytes, n);
             while (n == capacity) { // fact 12: more than we expected; look again, in a bigger list
                 growEvents(capacity * 2);
@@ -112,6 +142,23 @@ final class KeventWait {
             }
         } finally {
             if (blocking && hook.leave()) hook = new InterruptHook(waker); // an interrupt spends the hook
+        }
+    }
+
+    /** Fact 9: the Selector a virtual thread parks in; null for a platform thread or where refused. */
+    private SelectorBridge bridgeForThisThread() {
+        return Thread.currentThread().isVirtual() ? bridge : null;
+    }
+
+    /** Closes the Selector, if one was made (before the kqueue fd it watches is closed). */
+    void close() {
+        SelectorBridge b = bridge;
+        bridge = null;
+        if (b == null) return;
+        try {
+            b.close();
+        } catch (IOException ignored) {
+            // Closing a selector fails only if its own fds are already gone; nothing is left to release.
         }
     }
 

@@ -35,8 +35,9 @@
  *     differ per OS and its absolute times use the wall clock, while the core's one poll timeout
  *     from a monotonic heap costs nothing per timer.
  *
- * 11. Close releases the kqueue (and with it every knote) and the wakeup pipe, if any. Channels and
- *     raw fds stay the caller's; no process is touched.
+ * 11. Close releases the kqueue (and with it every knote), the Selector virtual threads parked in
+ *     (KeventWait fact 9) and the wakeup pipe, if any. Channels and raw fds stay the caller's; no
+ *     process is touched.
  *
  * 13. Regular files and directories: kqueue accepts them (EVFILT_READ reports the bytes up to end
  *     of file, EVFILT_WRITE is always ready), epoll refuses them. One behaviour for kwait: a raw fd
@@ -277,6 +278,7 @@ public final class KqueueBackend extends TableBackend<Knotes> {
         table.clear();
         reports.clear();
         changes.taken();
+        wait.close(); // fact 9: its Selector watches the kqueue fd
         kq.close();
     }
 

@@ -34,7 +34,9 @@
  *
  * 5. EVFILT_USER: NOTE_TRIGGER, NOTE_FFNOP/FFAND/FFOR/FFCOPY on the stored 24 bits, data stored;
  *    EV_CLEAR resets it on delivery (FreeBSD filt_usertouch). A trigger from another thread writes
- *    the eventfd, which makes a blocked kevent() return.
+ *    the eventfd, which makes a blocked kevent() return and the kqueue fd readable; so does every
+ *    knote that becomes pending outside epoll, and a scan that leaves one pending, since a real
+ *    kqueue fd polls readable while it has events (a JDK Selector may watch it: KeventWait).
  *
  * 6. Waiting: without the lock, in poll(2) on the epoll fd, as a kernel would: Thread.interrupt()
  *    does not end it (a real kevent() ignores it too; the backend turns interrupts into a wakeup),
@@ -113,6 +115,9 @@ public final class SimulatedKqueue implements KqueueBinding {
             "EINTR: a simulated kevent() never fails with it; and timeouts are rounded up to whole milliseconds",
             "kqueue fds shared across fork, and the kqueue fd itself in another kqueue, select or poll (it is an"
                     + " epoll fd: pollable, but not by kevent)",
+            "a kqueue fd's refusal of O_NONBLOCK (FreeBSD and xnu answer ENOTTY): the simulated one, an epoll fd,"
+                    + " accepts it, so a JDK Selector watches it and a virtual thread's blocking wait unmounts there; on a"
+                    + " real kqueue it waits in pinned 20 ms kevent() slices",
             "kevent64, kevent_qos, EV_UDATA_SPECIFIC, EV_VANISHED, EV_FORCEONESHOT, EV_KEEPUDATA, NOTE_LOWAT");
 
     private final KqueuePlatform platform;
@@ -689,9 +694,14 @@ public final class SimulatedKqueue implements KqueueBinding {
             }
         }
 
+        /**
+         * Queues an active knote and makes the kqueue fd readable, waiter or not: a real kqueue fd
+         * polls readable while it has events (kqueue_wakeup), and a caller may sleep in a Selector
+         * on it rather than in kevent() (fact 6).
+         */
         private void activate(Knote kn) {
             if (!pending.contains(kn)) pending.add(kn);
-            if (waiters > 0) signal();
+            signal();
         }
 
         /** Removes a knote and whatever it holds. */
@@ -806,6 +816,12 @@ public final class SimulatedKqueue implements KqueueBinding {
                 for (Knote kn : readyKnotes(w, ev)) {
                     if (n == max) break; // level-triggered: the rest comes back with the next scan
                     n = deliverFd(kn, ev, out, n);
+                }
+            }
+            for (Knote kn : pending) {
+                if (kn.enabled && kn.active) { // still pending (no room, or a user event without EV_CLEAR): still readable
+                    signal();
+                    break;
                 }
             }
             return n;

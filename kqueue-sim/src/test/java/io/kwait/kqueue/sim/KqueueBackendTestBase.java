@@ -83,16 +83,6 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
         return new KqueueBackend("kqueue-test", newBinding(), false);
     }
 
-    /**
-     * One more poller than carriers, not the contract's two per carrier: a poller here holds its
-     * carrier for a slice of 20 ms at a time (fact 9, in KeventWait), so starting many more takes seconds on a
-     * small, busy machine.
-     */
-    @Override
-    protected int virtualPollers() {
-        return Runtime.getRuntime().availableProcessors() + 1;
-    }
-
     @Override
     protected void afterEachTest() {
         assertEquals(fdsBefore, SimulatedKqueueTestBase.openFds(), "fds leaked");

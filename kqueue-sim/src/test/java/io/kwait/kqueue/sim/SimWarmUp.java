@@ -37,6 +37,28 @@ final class SimWarmUp {
                 b.poll(-1, new Reports());
                 piped.wakeup();
                 piped.poll(-1, new Reports());
+                // A virtual thread's blocking poll parks in a Selector, which parks through the JDK's
+                // virtual-thread pollers: they open their fds at first use and keep them, one set per
+                // carrier on recent JDKs. So block more virtual threads at once than there are carriers.
+                java.util.List<Thread> vts = new java.util.ArrayList<>();
+                for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors() + 2; i++) {
+                    vts.add(Thread.ofVirtual().start(() -> {
+                        try (java.nio.channels.Selector sel = java.nio.channels.Selector.open()) {
+                            for (long end = System.nanoTime() + 50_000_000L; System.nanoTime() < end; ) sel.select(10);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }));
+                }
+                for (Thread vt : vts) vt.join();
+                Thread vt = Thread.ofVirtual().start(() -> {
+                    try {
+                        b.poll(1_000_000L, new Reports());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                vt.join();
                 Process child = new ProcessBuilder("true").redirectOutput(ProcessBuilder.Redirect.DISCARD)
                         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
                 child.getOutputStream().close();
