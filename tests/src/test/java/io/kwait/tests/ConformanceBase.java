@@ -8,6 +8,8 @@ import io.kwait.Kernel;
 import io.kwait.TimeSource;
 import io.kwait.spi.Capability;
 import java.io.File;
+import java.io.IOException;
+import java.nio.channels.Pipe;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -59,6 +61,15 @@ public abstract class ConformanceBase {
     protected <T extends AutoCloseable> T closeLater(T c) {
         toClose.add(c);
         return c;
+    }
+
+    /** A pipe closed after the test (before the leak check); its source non-blocking. */
+    protected Pipe pipe() throws IOException {
+        Pipe p = Pipe.open();
+        closeLater(p.sink());
+        closeLater(p.source());
+        p.source().configureBlocking(false);
+        return p;
     }
 
     @BeforeEach

@@ -362,12 +362,4 @@ public abstract class FaultConformance extends ConformanceBase {
     }
 
 
-    /** A pipe closed after the test; its source non-blocking. */
-    private Pipe pipe() throws java.io.IOException {
-        Pipe p = Pipe.open();
-        closeLater(p.sink());
-        closeLater(p.source());
-        p.source().configureBlocking(false);
-        return p;
-    }
 }

@@ -430,12 +430,4 @@ public abstract class RaceConformance extends ConformanceBase {
         Reliability.figure(backend(), "race/close-under-wait", rounds + " rounds; " + Reliability.ms(t0) + " ms");
     }
 
-    /** A pipe closed after the test; its source non-blocking. */
-    private Pipe pipe() throws java.io.IOException {
-        Pipe p = Pipe.open();
-        closeLater(p.sink());
-        closeLater(p.source());
-        p.source().configureBlocking(false);
-        return p;
-    }
 }
