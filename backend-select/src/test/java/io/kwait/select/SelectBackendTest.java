@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -45,27 +46,55 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
         return ((SelectionKey) source.backendState()).interestOps();
     }
 
+    /** A source for {@code channel}, registered for {@code interest}. */
+    private Source registered(SelectableChannel channel, int interest) throws IOException {
+        Source src = new TestSource(channel);
+        backend.register(src, interest);
+        return src;
+    }
+
+    /** A pipe's source channel registered for READ, then closed behind the backend's back. */
+    private Source registeredThenClosed() throws IOException {
+        Pipe pipe = pipe();
+        Source src = registered(pipe.source(), Interest.READ);
+        pipe.source().close();
+        return src;
+    }
+
+    /** A non-blocking client socket, not connected yet, closed after the test. */
+    private SocketChannel client() throws IOException {
+        SocketChannel client = track(SocketChannel.open());
+        client.configureBlocking(false);
+        return client;
+    }
+
+    /** Starts {@code client}'s connect to a new loopback server; skips the test where the OS completes it at once. */
+    private void startConnect(SocketChannel client) throws IOException {
+        assumeFalse(client.connect(server().getLocalAddress()),
+                "the OS completed the loopback connect synchronously; nothing pending to test");
+    }
+
+    /** A client socket whose connect to a loopback server is pending (see {@link #startConnect}). */
+    private SocketChannel connecting() throws IOException {
+        SocketChannel client = client();
+        startConnect(client);
+        return client;
+    }
+
     // ---- readiness ----------------------------------------------------------------------------
 
     @Test
     @Timeout(10)
     void serverSocketReadMeansOpAccept() throws IOException {
-        Source src = new TestSource(server());
-        backend.register(src, Interest.READ);
+        Source src = registered(server(), Interest.READ);
         assertEquals(SelectionKey.OP_ACCEPT, nioOps(src)); // the readiness itself: BackendContract
     }
 
     @Test
     @Timeout(10)
     void connectingSocketGetsWriteOnCompletionThenSwitchesToOpWrite() throws IOException {
-        ServerSocketChannel server = server();
-        SocketChannel client = track(SocketChannel.open());
-        client.configureBlocking(false);
-        boolean connectedAtOnce = client.connect(server.getLocalAddress());
-        assumeFalse(connectedAtOnce, "the OS completed the loopback connect synchronously; nothing pending to test");
-
-        Source src = new TestSource(client);
-        backend.register(src, Interest.WRITE);
+        SocketChannel client = connecting();
+        Source src = registered(client, Interest.WRITE);
         assertEquals(SelectionKey.OP_CONNECT, nioOps(src), "a pending connect must arm OP_CONNECT");
 
         assertEquals(1, backend.poll(-1, reports));
@@ -83,12 +112,8 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void reRegisterAfterFinishConnectMapsToOpWriteAtOnce() throws IOException {
-        ServerSocketChannel server = server();
-        SocketChannel client = track(SocketChannel.open());
-        client.configureBlocking(false);
-        assumeFalse(client.connect(server.getLocalAddress()), "loopback connect completed synchronously");
-        Source src = new TestSource(client);
-        backend.register(src, Interest.WRITE);
+        SocketChannel client = connecting();
+        Source src = registered(client, Interest.WRITE);
         assertEquals(1, backend.poll(-1, reports));
         assertTrue(client.finishConnect());
 
@@ -99,14 +124,11 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void writeArmedBeforeConnectSwitchesToOpConnect() throws IOException {
-        ServerSocketChannel server = server();
-        SocketChannel client = track(SocketChannel.open());
-        client.configureBlocking(false);
-        Source src = new TestSource(client);
-        backend.register(src, Interest.WRITE);
+        SocketChannel client = client();
+        Source src = registered(client, Interest.WRITE);
         assertEquals(SelectionKey.OP_WRITE, nioOps(src));
 
-        assumeFalse(client.connect(server.getLocalAddress()), "loopback connect completed synchronously");
+        startConnect(client);
         // OP_WRITE on a connection-pending channel is never reported: the poll must re-map first.
         assertEquals(1, backend.poll(-1, reports));
         assertEquals(SelectionKey.OP_CONNECT, nioOps(src));
@@ -117,9 +139,7 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void interestZeroClearsTheKeysOps() throws IOException {
-        Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
+        Source src = registered(pipe().source(), Interest.READ);
         backend.register(src, 0);
         assertEquals(0, nioOps(src)); // that nothing is reported: BackendContract
     }
@@ -171,7 +191,7 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Timeout(10)
     void oneChannelThroughTwoSourcesIsRefused() throws IOException {
         Pipe pipe = pipe();
-        backend.register(new TestSource(pipe.source()), Interest.READ);
+        registered(pipe.source(), Interest.READ);
         assertThrows(IllegalStateException.class,
                 () -> backend.register(new TestSource(pipe.source()), Interest.READ));
     }
@@ -182,11 +202,8 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Timeout(10)
     void closingARegisteredChannelIsReportedOnceAsAnError() throws IOException {
         Pipe pipe = pipe();
-        Pipe other = pipe();
-        Source src = new TestSource(pipe.source());
-        Source idle = new TestSource(other.source());
-        backend.register(src, Interest.READ);
-        backend.register(idle, Interest.READ);
+        Source src = registered(pipe.source(), Interest.READ);
+        registered(pipe().source(), Interest.READ); // idle: stays registered
         assertEquals(0, backend.poll(0, reports));
 
         pipe.source().close();
@@ -208,10 +225,7 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void aChannelClosedBetweenPollsMakesABlockingPollReturn() throws IOException {
-        Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
-        pipe.source().close(); // never selected: only the key set tells
+        registeredThenClosed(); // never selected: only the key set tells
         assertEquals(1, backend.poll(-1, reports));
         assertEquals(ReadyFlags.ERROR, reports.only().flags());
         assertEquals(0, backend.registrationCount());
@@ -220,10 +234,7 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void reRegisteringAClosedRegisteredChannelThrowsAndForgetsIt() throws IOException {
-        Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
-        pipe.source().close();
+        Source src = registeredThenClosed();
         assertThrows(ClosedChannelException.class, () -> backend.register(src, 0));
         assertNull(src.backendState());
         assertEquals(0, backend.poll(0, reports), "already told through the exception");
@@ -244,9 +255,7 @@ class SelectBackendTest extends BackendContract<SelectBackend> {
     @Test
     @Timeout(10)
     void wakeupBeforePollIsKeptEvenIfRegisterSelectsInternally() throws IOException {
-        Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
+        Source src = registered(pipe().source(), Interest.READ);
         backend.wakeup();
         backend.deregister(src);
         backend.register(src, Interest.READ); // flushes the cancelled key with selectNow()
