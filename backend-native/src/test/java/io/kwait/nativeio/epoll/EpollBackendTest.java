@@ -94,6 +94,13 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
         return fds;
     }
 
+    /** A raw fd source for {@code fd}, registered for {@code interest}. */
+    private Source registeredFd(int fd, int interest) throws IOException {
+        Source src = new TestSource(Source.Kind.FD, fd);
+        backend.register(src, interest);
+        return src;
+    }
+
     private void closeRaw(int fd) {
         assertEquals(0, LIBC.close(fd));
         rawFds.remove(fd);
@@ -119,8 +126,7 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void rawPipeReadIsLevelTriggeredWithTheByteCount() throws IOException {
         int[] p = rawPipe();
-        Source src = new TestSource(Source.Kind.FD, p[0]);
-        backend.register(src, Interest.READ);
+        Source src = registeredFd(p[0], Interest.READ);
         assertEquals(1, backend.registrationCount());
         assertEquals(0, backend.poll(0, reports));
 
@@ -143,10 +149,8 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void rawPipeWriteEndIsWritableAndReadAndWriteCombine() throws IOException {
         int[] p = rawPipe();
-        Source w = new TestSource(Source.Kind.FD, p[1]);
-        Source r = new TestSource(Source.Kind.FD, p[0]);
-        backend.register(w, Interest.WRITE);
-        backend.register(r, Interest.READ);
+        Source w = registeredFd(p[1], Interest.WRITE);
+        registeredFd(p[0], Interest.READ);
         assertEquals(1, backend.poll(-1, reports));
         assertSame(w, reports.only().source());
         assertEquals(Interest.WRITE, reports.only().ready());
@@ -160,8 +164,7 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void writerClosedIsEndOfFileNotError() throws IOException {
         int[] p = rawPipe();
-        Source src = new TestSource(Source.Kind.FD, p[0]);
-        backend.register(src, Interest.READ);
+        registeredFd(p[0], Interest.READ);
         writeRaw(p[1], 2);
         closeRaw(p[1]);
         assertEquals(1, backend.poll(-1, reports));
@@ -174,8 +177,7 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void readerClosedIsAnErrorForTheWriter() throws IOException {
         int[] p = rawPipe();
-        Source src = new TestSource(Source.Kind.FD, p[1]);
-        backend.register(src, Interest.WRITE);
+        registeredFd(p[1], Interest.WRITE);
         closeRaw(p[0]);
         assertEquals(1, backend.poll(-1, reports));
         Reports.Report r = reports.only();
@@ -187,8 +189,7 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void interestZeroIsSilentEvenOnAHungUpFd() throws IOException {
         int[] p = rawPipe();
-        Source src = new TestSource(Source.Kind.FD, p[0]);
-        backend.register(src, Interest.READ);
+        Source src = registeredFd(p[0], Interest.READ);
         closeRaw(p[1]);
         assertEquals(1, backend.poll(-1, reports));
         assertEquals(ReadyFlags.EOF, reports.only().flags());
@@ -233,8 +234,7 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
     @Test
     void registeringTheSameInterestAgainMakesNoSyscall() throws IOException {
         int[] p = rawPipe();
-        Source src = new TestSource(Source.Kind.FD, p[0]);
-        backend.register(src, Interest.READ);
+        Source src = registeredFd(p[0], Interest.READ);
         // Close the fd behind the backend's back: any epoll_ctl on it would now fail with EBADF.
         closeRaw(p[0]);
         for (int i = 0; i < 100; i++) backend.register(src, Interest.READ);
@@ -303,10 +303,8 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
         // holds the old pipe's event with that number: it must be dropped, not reported for the new one.
         int[] first = rawPipe();
         int[] second = rawPipe();
-        Source a = new TestSource(Source.Kind.FD, first[0]);
-        Source old = new TestSource(Source.Kind.FD, second[0]);
-        backend.register(a, Interest.READ);
-        backend.register(old, Interest.READ);
+        Source a = registeredFd(first[0], Interest.READ);
+        Source old = registeredFd(second[0], Interest.READ);
         writeRaw(first[1], 1);  // ready first: reported first (epoll's ready list is in order)
         writeRaw(second[1], 1);
         int oldFd = second[0];
