@@ -11,9 +11,6 @@ import io.kwait.Kernel;
 import io.kwait.Filter;
 import io.kwait.Fired;
 import io.kwait.Task;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
@@ -201,19 +198,7 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
     @Test
     void aProcessThisJvmDidNotStart() throws Exception {
         // sh starts a sleep in the background, prints its pid and exits: the sleep is not our child.
-        Process sh = new ProcessBuilder("sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!")
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        sh.getOutputStream().close();
-        long pid;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(sh.getInputStream(), StandardCharsets.US_ASCII))) {
-            pid = Long.parseLong(r.readLine().trim());
-        } finally {
-            sh.getErrorStream().close();
-        }
-        assertTrue(sh.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
-        ProcessHandle other = ProcessHandle.of(pid).orElseThrow();
-        closeLater((AutoCloseable) other::destroyForcibly);
+        ProcessHandle other = notOurChild();
         assertNotEquals(ProcessHandle.current().pid(), other.parent().map(ProcessHandle::pid).orElse(-1L),
                 "the background sleep should not be our child");
 
@@ -309,17 +294,7 @@ public abstract class ProcessConformance extends ResourceConformanceSupport {
     /** Issue 9, defect 7: a process this JVM did not start exits with an unknown status on every backend. */
     @Test
     void aNonChildsExitStatusIsUnknownOnEveryBackend() throws Exception {
-        Process sh = new ProcessBuilder("sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!")
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        sh.getOutputStream().close();
-        long pid;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(sh.getInputStream(), StandardCharsets.US_ASCII))) {
-            pid = Long.parseLong(out.readLine().trim());
-        }
-        assertTrue(sh.waitFor(20, TimeUnit.SECONDS));
-        ProcessHandle other = ProcessHandle.of(pid).orElseThrow();
-        closeLater((AutoCloseable) other::destroyForcibly);
+        ProcessHandle other = notOurChild();
         Event e = Event.exit(other);
         assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO));
         assertTrue(other.destroyForcibly());

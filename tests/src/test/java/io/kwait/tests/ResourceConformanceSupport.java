@@ -11,6 +11,7 @@ import io.kwait.Kernel;
 import io.kwait.Scheduler;
 import io.kwait.Task;
 import io.kwait.TaskCancelledException;
+import io.kwait.testkit.TestProcesses;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -233,18 +234,21 @@ abstract class ResourceConformanceSupport extends ConformanceBase {
         assertEquals(0, watches.applyAsInt(kernel.stats()), kernel.stats().toString());
     }
 
-    /** Starts a child with no output pipes and stdin closed; destroyed and reaped after the test. */
+    /** Starts a child with no output pipes and stdin closed ({@link TestProcesses#child}); destroyed and reaped after the test. */
     protected Process child(String... command) throws IOException {
-        Process p = new ProcessBuilder(command)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        p.getOutputStream().close();
+        Process p = TestProcesses.child(command);
         closeLater((AutoCloseable) () -> {
             p.destroyForcibly();
             p.waitFor(20, TimeUnit.SECONDS);
         });
         return p;
+    }
+
+    /** A process this JVM did not start ({@link TestProcesses#notOurChild}); destroyed after the test. */
+    protected ProcessHandle notOurChild() throws IOException, InterruptedException {
+        ProcessHandle other = TestProcesses.notOurChild();
+        closeLater((AutoCloseable) other::destroyForcibly);
+        return other;
     }
 
     /** Asserts that {@code fired} holds exactly {@code expected}, by identity and in order. */

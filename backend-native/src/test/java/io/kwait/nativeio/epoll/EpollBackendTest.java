@@ -13,15 +13,14 @@ import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import io.kwait.testkit.BackendContract;
 import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestProcesses;
 import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -29,7 +28,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -422,12 +420,9 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
 
     // ------------------------------------------------------------------ processes
 
+    /** A child ({@link TestProcesses#child}), destroyed and reaped after the test. */
     private Process start(String... command) throws IOException {
-        Process p = new ProcessBuilder(command)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        p.getOutputStream().close();
+        Process p = TestProcesses.child(command);
         processes.add(p);
         return p;
     }
@@ -456,16 +451,8 @@ class EpollBackendTest extends BackendContract<EpollBackend> {
 
     @Test
     void aProcessThatIsNotOurChild() throws Exception {
-        Process sh = new ProcessBuilder("sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        processes.add(sh);
-        sh.getOutputStream().close();
-        long pid;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(sh.getInputStream(), StandardCharsets.US_ASCII))) {
-            pid = Long.parseLong(in.readLine().trim());
-        }
-        assertTrue(sh.waitFor(10, TimeUnit.SECONDS));
-        ProcessHandle other = ProcessHandle.of(pid).orElseThrow();
+        ProcessHandle other = TestProcesses.notOurChild();
+        long pid = other.pid();
         try {
             Source src = new TestSource(Source.Kind.PROCESS, pid);
             backend.register(src, Interest.EXIT);
