@@ -152,8 +152,7 @@ public abstract class ChanConformance extends ConformanceBase {
 
     @Test
     void trySendOnARendezvousChannelNeedsAWaitingReceiver() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.rendezvous();
+        rootWith(Chan.rendezvous(), c -> {
             assertFalse(c.trySend("nobody"), "no receiver waits");
             assertEquals(0, c.size());
             Task<String> r = Task.spawn(c::receive);
@@ -161,7 +160,6 @@ public abstract class ChanConformance extends ConformanceBase {
             assertTrue(c.trySend("taken"));
             assertEquals("taken", r.join());
             assertFalse(c.trySend("again"));
-            return null;
         });
     }
 
@@ -178,23 +176,20 @@ public abstract class ChanConformance extends ConformanceBase {
 
     @Test
     void tryReceiveTakesFromABlockedSenderOfARendezvousChannel() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.rendezvous();
+        rootWith(Chan.rendezvous(), c -> {
             Task<String> s = Task.spawn(() -> { c.send("hand"); return "sent"; });
             Task.yieldNow();
             assertFalse(s.isDone());
             assertEquals("hand", c.tryReceive().orElseThrow());
             assertEquals("sent", s.join());
             assertEquals(Optional.empty(), c.tryReceive());
-            return null;
         });
     }
 
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"BOUNDED", "UNBOUNDED"})
     void closeLetsReceiversDrainThenThrows(Kind kind) throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
+        rootWith(kind.make(), c -> {
             c.send("1");
             c.send("2");
             c.send("3");
@@ -211,20 +206,17 @@ public abstract class ChanConformance extends ConformanceBase {
             assertThrows(ChanClosedException.class, c::receive, "stays closed");
             assertEquals(Optional.empty(), c.tryReceive());
             c.close(); // idempotent
-            return null;
         });
     }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
     void sendOnAClosedChannelThrows(Kind kind) throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
+        rootWith(kind.make(), c -> {
             c.close();
             assertThrows(ChanClosedException.class, () -> c.send("x"));
             assertThrows(ChanClosedException.class, () -> c.trySend("x"));
             assertThrows(ChanClosedException.class, c::receive);
-            return null;
         });
         Chan<String> c = kind.make();
         c.close();
@@ -234,8 +226,7 @@ public abstract class ChanConformance extends ConformanceBase {
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"RENDEZVOUS", "BOUNDED"})
     void aSenderBlockedAtCloseGetsChanClosed(Kind kind) throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
+        rootWith(kind.make(), c -> {
             int room = c.capacity();
             for (int i = 0; i < room; i++) c.send("fill" + i);
             Task<String> s = Task.spawn(() -> { c.send("blocked"); return "sent"; });
@@ -248,15 +239,13 @@ public abstract class ChanConformance extends ConformanceBase {
             for (String m : c) drained.add(m);
             assertEquals(room, drained.size());
             assertFalse(drained.contains("blocked"), "the message of a sender that got ChanClosed was delivered");
-            return null;
         });
     }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aReceiverBlockedAtCloseGetsChanClosed(Kind kind) throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
+        rootWith(kind.make(), c -> {
             List<Task<String>> rs = new ArrayList<>();
             for (int i = 0; i < 3; i++) rs.add(Task.spawn(c::receive));
             Task.yieldNow();
@@ -265,7 +254,6 @@ public abstract class ChanConformance extends ConformanceBase {
                 ExecutionException e = assertThrows(ExecutionException.class, r::join);
                 assertTrue(e.getCause() instanceof ChanClosedException, "got " + e.getCause());
             }
-            return null;
         });
     }
 
@@ -346,8 +334,7 @@ public abstract class ChanConformance extends ConformanceBase {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void recvEventFiresWhenAMessageIsReadyAndTakesNothing(Kind kind) throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = kind.make();
+        rootWith(kind.make(), c -> {
             Event e = Event.recv(c);
             assertEquals(Filter.RECV, e.filter());
             assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO), "nothing to receive yet");
@@ -367,14 +354,12 @@ public abstract class ChanConformance extends ConformanceBase {
             c.close();
             Fired eof = kernel.wait(List.of(e), null).get(0);
             assertTrue(eof.isEof(), "a closed, drained channel fires RECV with EOF");
-            return null;
         });
     }
 
     @Test
     void recvEventOnAClosedChannelWithMessagesIsNotEofUntilDrained() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.bounded(2);
+        rootWith(Chan.bounded(2), c -> {
             c.send("last");
             c.close();
             Event e = Event.recv(c);
@@ -382,14 +367,12 @@ public abstract class ChanConformance extends ConformanceBase {
             assertFalse(f.isEof());
             assertEquals("last", c.tryReceive().orElseThrow());
             assertTrue(kernel.wait(List.of(e), null).get(0).isEof());
-            return null;
         });
     }
 
     @Test
     void sendEventFiresWhenTheChannelWouldTakeAMessage() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.bounded(1);
+        rootWith(Chan.bounded(1), c -> {
             Event e = Event.send(c);
             assertEquals(Filter.SEND, e.filter());
             assertEquals(1, kernel.wait(List.of(e), Duration.ZERO).size(), "room in the buffer");
@@ -403,14 +386,12 @@ public abstract class ChanConformance extends ConformanceBase {
             assertTrue(c.trySend("b"));
             c.close();
             assertTrue(kernel.wait(List.of(e), null).get(0).isEof(), "a closed channel fires SEND with EOF");
-            return null;
         });
     }
 
     @Test
     void sendEventOnARendezvousChannelFiresWhenAReceiverWaits() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.rendezvous();
+        rootWith(Chan.rendezvous(), c -> {
             Event e = Event.send(c);
             assertEquals(List.of(), kernel.wait(List.of(e), Duration.ZERO));
             Task<String> r = Task.spawn(c::receive);
@@ -418,7 +399,6 @@ public abstract class ChanConformance extends ConformanceBase {
             assertSame(e, f.event());
             assertTrue(c.trySend("x"));
             assertEquals("x", r.join());
-            return null;
         });
     }
 
@@ -517,8 +497,7 @@ public abstract class ChanConformance extends ConformanceBase {
     /** A committing party meets readiness waiters, blocked sends and receives, and the try- calls. */
     @Test
     void aCommittingWaitMeetsEveryOtherKindOfParty() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.rendezvous();
+        rootWith(Chan.rendezvous(), c -> {
             // committing send, readiness receiver
             Task<Fired> s = Task.spawn(() -> only(kernel.wait(List.of(Event.send(c, "a")), null)));
             Event recv = Event.recv(c);
@@ -540,7 +519,6 @@ public abstract class ChanConformance extends ConformanceBase {
             Task.yieldNow();
             assertEquals("d", c.receive());
             assertFalse(Run.join(s2).isError());
-            return null;
         });
     }
 
@@ -580,8 +558,7 @@ public abstract class ChanConformance extends ConformanceBase {
     /** A wait that ends by its timeout or another event took and sent nothing through its committing events. */
     @Test
     void aWaitEndedByAnotherEventCommitsNothing() throws Exception {
-        Run.root(kernel, () -> {
-            Chan<String> c = Chan.rendezvous();
+        rootWith(Chan.rendezvous(), c -> {
             Event t = Event.after(Duration.ofMillis(5));
             Fired f = only(kernel.wait(List.of(Event.receive(c), Event.send(c, "unsent"), t), null));
             assertSame(t, f.event());
@@ -595,7 +572,6 @@ public abstract class ChanConformance extends ConformanceBase {
             Event recv = Event.recv(c), send = Event.send(c);
             f = only(kernel.wait(List.of(Event.send(c, "mine"), recv, send, Event.receive(c), t), null));
             assertSame(t, f.event(), "only the timeout fires: " + f);
-            return null;
         });
     }
 
@@ -1096,6 +1072,20 @@ public abstract class ChanConformance extends ConformanceBase {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** What a test does as the root task with one channel. */
+    @FunctionalInterface
+    private interface ChanBody {
+        void run(Chan<String> c) throws Exception;
+    }
+
+    /** Runs {@code body} on {@code c} as the root task on the test's kernel (see {@link Run#root}). */
+    private void rootWith(Chan<String> c, ChanBody body) throws Exception {
+        Run.root(kernel, () -> {
+            body.run(c);
+            return null;
+        });
+    }
 
     /** Receives one message: by {@code receive()}, or by a committing wait (null when that fired EOF). */
     private Integer receive(Chan<Integer> chan, boolean committing) throws Exception {
