@@ -1,9 +1,12 @@
 package io.kwait.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kwait.Event;
+import io.kwait.Fired;
 import io.kwait.Kernel;
 import io.kwait.TimeSource;
 import io.kwait.spi.Capability;
@@ -70,6 +73,19 @@ public abstract class ConformanceBase {
         closeLater(p.source());
         p.source().configureBlocking(false);
         return p;
+    }
+
+    /**
+     * Waits on {@code e} alone, with no timeout, on the test's kernel: its one {@link Fired}, which
+     * must be for {@code e} itself, with {@code e}'s filter.
+     */
+    protected Fired waitOne(Event e) throws InterruptedException {
+        List<Fired> fired = kernel.wait(List.of(e), null);
+        assertEquals(1, fired.size(), "fired: " + fired);
+        Fired f = fired.get(0);
+        assertSame(e, f.event());
+        assertEquals(e.filter(), f.filter());
+        return f;
     }
 
     @BeforeEach

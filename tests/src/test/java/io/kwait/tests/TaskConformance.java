@@ -99,11 +99,7 @@ public abstract class TaskConformance extends ConformanceBase {
             Task<String> ok = Task.spawn(() -> { Task.yieldNow(); return "fine"; });
             Event e = Event.done(ok);
             assertEquals(Filter.DONE, e.filter());
-            List<Fired> fired = kernel.wait(List.of(e), null);
-            assertEquals(1, fired.size());
-            Fired f = fired.get(0);
-            assertSame(e, f.event());
-            assertEquals(Filter.DONE, f.filter());
+            Fired f = waitOne(e);
             assertFalse(f.isError());
             assertNull(f.error());
             String r = f.result();
