@@ -270,38 +270,24 @@ public abstract class ChanConformance extends ConformanceBase {
     @Test
     void plainThreadsUseChannelsWithoutAScheduler() throws Exception {
         Chan<Integer> c = Chan.rendezvous();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread producer = new Thread(() -> {
-            try {
-                for (int i = 0; i < 200; i++) c.send(i);
-                c.close();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
+        Outcome<Void> producer = onThread("producer", () -> {
+            for (int i = 0; i < 200; i++) c.send(i);
+            c.close();
+            return null;
         });
-        producer.start();
         int expect = 0;
         for (int v : c) assertEquals(expect++, v);
         assertEquals(200, expect);
-        producer.join();
-        assertNull(failure.get());
+        assertNull(producer.failure());
     }
 
     @Test
     void anInterruptedPlainThreadLeavesReceiveWithoutTakingAMessage() throws Exception {
         Chan<String> c = Chan.rendezvous();
-        AtomicReference<Throwable> out = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                out.set(new AssertionError("received " + c.receive()));
-            } catch (Throwable e) {
-                out.set(e);
-            }
-        });
-        t.start();
-        t.interrupt();
-        t.join();
-        assertTrue(out.get() instanceof InterruptedException, "got " + out.get());
+        Outcome<String> receiver = onThread("receiver", c::receive);
+        receiver.thread.interrupt();
+        Throwable t = receiver.failure();
+        assertTrue(t instanceof InterruptedException, "got " + t + ", received " + receiver.value.get());
         assertFalse(c.trySend("x"), "the interrupted receiver is still registered");
     }
 
@@ -309,22 +295,14 @@ public abstract class ChanConformance extends ConformanceBase {
     void anInterruptedPlainThreadLeavesACommittingWaitWithoutTakingOrSending() throws Exception {
         Chan<String> c = Chan.rendezvous();
         io.kwait.Kernel own = openKernel(io.kwait.TimeSource.system());
-        AtomicReference<Throwable> out = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                out.set(new AssertionError("fired " + own.wait(List.of(Event.receive(c), Event.send(c, "never")), null)));
-            } catch (Throwable e) {
-                out.set(e);
-            }
-        });
-        t.start();
+        Outcome<List<Fired>> waiter = onThread("waiter", () -> own.wait(List.of(Event.receive(c), Event.send(c, "never")), null));
         Run.root(kernel, () -> {
             only(kernel.wait(List.of(Event.send(c)), null)); // the thread's receive offer is parked
             return null;
         });
-        t.interrupt();
-        t.join(10_000);
-        assertTrue(out.get() instanceof InterruptedException, "got " + out.get());
+        waiter.thread.interrupt();
+        Throwable t = waiter.failure();
+        assertTrue(t instanceof InterruptedException, "got " + t + ", fired " + waiter.value.get());
         assertFalse(c.trySend("x"), "the interrupted wait's receive offer went with it");
         assertEquals(Optional.empty(), c.tryReceive(), "the interrupted wait's send offer went with it");
     }
@@ -728,52 +706,29 @@ public abstract class ChanConformance extends ConformanceBase {
     @EnumSource(Kind.class)
     void aPlainThreadSendWakesATaskWaitingOnRecv(Kind kind) throws Exception {
         Chan<String> c = kind.make();
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread th = new Thread(() -> {
-            try {
-                go.await();
-                c.send("from a thread");
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        th.start();
+        PlainSender sender = new PlainSender(c, 1);
         String got = Run.root(kernel, () -> {
             Event e = Event.recv(c);
-            go.countDown();
+            sender.go();
             List<Fired> fired = kernel.wait(List.of(e, Event.after(Duration.ofHours(1))), null);
             assertEquals(1, fired.size());
             assertSame(e, fired.get(0).event());
             return c.tryReceive().orElseThrow();
         });
-        th.join();
-        assertNull(failure.get());
-        assertEquals("from a thread", got);
+        sender.join();
+        assertEquals("m0", got);
     }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aPlainThreadSendWakesATaskBlockedInReceive(Kind kind) throws Exception {
         Chan<String> c = kind.make();
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread th = new Thread(() -> {
-            try {
-                go.await();
-                for (int i = 0; i < 100; i++) c.send("m" + i);
-            } catch (Throwable e) {
-                failure.set(e);
-            }
+        PlainSender sender = new PlainSender(c, 100);
+        rootWith(c, ch -> {
+            sender.go();
+            for (int i = 0; i < 100; i++) assertEquals("m" + i, ch.receive());
         });
-        th.start();
-        Run.root(kernel, () -> {
-            go.countDown();
-            for (int i = 0; i < 100; i++) assertEquals("m" + i, c.receive());
-            return null;
-        });
-        th.join();
-        assertNull(failure.get());
+        sender.join();
     }
 
     @Test
@@ -1104,6 +1059,30 @@ public abstract class ChanConformance extends ConformanceBase {
     private Optional<Integer> committingPoll(Chan<Integer> chan) throws Exception {
         List<Fired> f = kernel.wait(List.of(Event.receive(chan)), Duration.ZERO);
         return f.isEmpty() ? Optional.empty() : Optional.of(f.get(0).result());
+    }
+
+    /** A plain thread that sends "m0", "m1", ... on a channel once {@link #go()} is called. */
+    private static final class PlainSender {
+        private final CountDownLatch go = new CountDownLatch(1);
+        private final Outcome<Void> outcome;
+
+        PlainSender(Chan<String> c, int messages) {
+            outcome = onThread("plain-sender", () -> {
+                go.await();
+                for (int i = 0; i < messages; i++) c.send("m" + i);
+                return null;
+            });
+        }
+
+        /** Lets the thread send. */
+        void go() {
+            go.countDown();
+        }
+
+        /** Joins the thread (bounded), rethrowing what it threw. */
+        void join() throws Exception {
+            outcome.get();
+        }
     }
 
     private static Fired only(List<Fired> fired) {

@@ -15,6 +15,9 @@ import java.io.IOException;
 import java.nio.channels.Pipe;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
@@ -86,6 +89,48 @@ public abstract class ConformanceBase {
         assertSame(e, f.event());
         assertEquals(e.filter(), f.filter());
         return f;
+    }
+
+    /** A plain thread running {@code body}; its outcome (value or exception) is taken by {@link Outcome#get}. */
+    protected static <T> Outcome<T> onThread(String name, Callable<T> body) {
+        Outcome<T> o = new Outcome<>();
+        o.thread = new Thread(() -> {
+            try {
+                o.value.set(body.call());
+            } catch (Throwable t) {
+                o.failure.set(t);
+            }
+        }, name);
+        o.thread.setDaemon(true);
+        o.thread.start();
+        return o;
+    }
+
+    /** What a thread started by {@link #onThread} ended with. */
+    protected static final class Outcome<T> {
+        Thread thread;
+        final AtomicReference<T> value = new AtomicReference<>();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        /** Joins the thread (bounded) and returns what it threw, or null. */
+        Throwable failure() throws InterruptedException {
+            join();
+            return failure.get();
+        }
+
+        /** Joins the thread (bounded) and returns its value, rethrowing what it threw. */
+        T get() throws Exception {
+            join();
+            Throwable t = failure.get();
+            if (t instanceof Error e) throw e;
+            if (t instanceof Exception e) throw e;
+            return value.get();
+        }
+
+        private void join() throws InterruptedException {
+            thread.join(TimeUnit.SECONDS.toMillis(20));
+            assertTrue(!thread.isAlive(), "thread " + thread.getName() + " did not finish");
+        }
     }
 
     @BeforeEach

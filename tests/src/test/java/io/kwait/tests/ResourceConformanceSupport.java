@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 
@@ -34,7 +33,7 @@ import java.util.function.ToIntFunction;
  * Fixtures shared by the kernel-resource conformance classes (fd, timer, signal, process, kernel
  * contract): channels that are closed before the leak check, children that are destroyed, a way
  * to know that another thread is inside {@code wait} without sleeping, and a root-task runner
- * that reports assertion failures of tasks as themselves.
+ * that reports assertion failures of tasks as themselves. Plain threads: {@link #onThread}.
  */
 abstract class ResourceConformanceSupport extends ConformanceBase {
 
@@ -146,48 +145,6 @@ abstract class ResourceConformanceSupport extends ConformanceBase {
                 if (busy.getMessage() == null || !busy.getMessage().contains("already waiting")) throw busy;
                 Thread.onSpinWait();
             }
-        }
-    }
-
-    /** A plain thread running {@code body}; its outcome (value or exception) is taken by {@link Outcome#get}. */
-    protected static <T> Outcome<T> onThread(String name, Callable<T> body) {
-        Outcome<T> o = new Outcome<>();
-        o.thread = new Thread(() -> {
-            try {
-                o.value.set(body.call());
-            } catch (Throwable t) {
-                o.failure.set(t);
-            }
-        }, name);
-        o.thread.setDaemon(true);
-        o.thread.start();
-        return o;
-    }
-
-    /** What a thread started by {@link #onThread} ended with. */
-    protected static final class Outcome<T> {
-        Thread thread;
-        final AtomicReference<T> value = new AtomicReference<>();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-        /** Joins the thread (bounded) and returns what it threw, or null. */
-        Throwable failure() throws InterruptedException {
-            join();
-            return failure.get();
-        }
-
-        /** Joins the thread (bounded) and returns its value, rethrowing what it threw. */
-        T get() throws Exception {
-            join();
-            Throwable t = failure.get();
-            if (t instanceof Error e) throw e;
-            if (t instanceof Exception e) throw e;
-            return value.get();
-        }
-
-        private void join() throws InterruptedException {
-            thread.join(TimeUnit.SECONDS.toMillis(20));
-            assertTrue(!thread.isAlive(), "thread " + thread.getName() + " did not finish");
         }
     }
 
