@@ -42,6 +42,21 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
         return kernel;
     }
 
+    /** What a test does as the root task on its manual-clock kernel. */
+    @FunctionalInterface
+    private interface ManualClockBody {
+        void run(Kernel k) throws Exception;
+    }
+
+    /** Runs {@code body} as the root task on a new kernel on a manual clock ({@link #manualKernel()}). */
+    private void onManualClock(ManualClockBody body) throws Exception {
+        Kernel k = manualKernel();
+        inScheduler(k, () -> {
+            body.run(k);
+            return null;
+        });
+    }
+
     /** Manual-clock time since the clock's origin. */
     private Duration now() {
         return Duration.ofNanos(clock.nanoTime());
@@ -75,8 +90,7 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
 
     @Test
     void afterFiresOnceAtItsDeadlineWithCountOne() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event e = Event.after(Duration.ofSeconds(10));
             Task<Void> driver = drive(Duration.ofSeconds(9), Duration.ofSeconds(1));
             List<Fired> f = k.wait(List.of(e), null);
@@ -87,14 +101,12 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             assertEquals(1, f.get(0).data());
             assertNoTimers();
             joinTask(driver);
-            return null;
         });
     }
 
     @Test
     void afterCountsFromTheStartOfEachWait() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event idle = Event.after(Duration.ofSeconds(10));
             Task<Void> d1 = drive(Duration.ofSeconds(9), Duration.ofSeconds(1));
             assertFiredExactly(k.wait(List.of(idle), null), idle);
@@ -119,7 +131,6 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             assertEquals(Duration.ofSeconds(38), now());
             joinTask(d4);
             assertNoTimers();
-            return null;
         });
     }
 
@@ -138,8 +149,7 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
 
     @Test
     void atIsAbsolute() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Instant deadline = clock.now().plusSeconds(10);
             Event e = Event.at(deadline);
             assertEquals(deadline, e.resource());
@@ -151,7 +161,6 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             assertEquals(1, f.get(0).count());
             assertNoTimers();
             joinTask(driver);
-            return null;
         });
     }
 
@@ -202,8 +211,7 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
 
     @Test
     void everyWakesABlockedWaitOncePerPeriod() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event tick = Event.every(Duration.ofSeconds(2));
             Task<Void> driver = drive(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
                     Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1));
@@ -217,7 +225,6 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             }
             assertEquals(List.of(Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(6)), at);
             joinTask(driver);
-            return null;
         });
     }
 
@@ -248,8 +255,7 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
 
     @Test
     void timeoutReturnsAnEmptyList() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event e = Event.after(Duration.ofSeconds(10));
             Task<Void> driver = drive(Duration.ofSeconds(4), Duration.ofSeconds(1));
             List<Fired> f = k.wait(List.of(e), Duration.ofSeconds(5));
@@ -264,21 +270,18 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             assertFiredExactly(k.wait(List.of(same), Duration.ofSeconds(5)), same);
             joinTask(d2);
             assertNoTimers();
-            return null;
         });
     }
 
     @Test
     void nullTimeoutMeansNoLimit() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event e = Event.after(Duration.ofDays(10));
             Task<Void> driver = drive(Duration.ofDays(9), Duration.ofHours(23), Duration.ofHours(1));
             List<Fired> f = k.wait(List.of(e), null);
             assertFiredExactly(f, e);
             assertEquals(Duration.ofDays(10), now());
             joinTask(driver);
-            return null;
         });
     }
 
@@ -308,8 +311,7 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
 
     @Test
     void hugeTimersDoNotHideTimersThatAreDue() throws Exception {
-        Kernel k = manualKernel();
-        inScheduler(k, () -> {
+        onManualClock(k -> {
             Event soon = Event.after(Duration.ofSeconds(1));
             // The driver moves past the deadline of 'soon', then itself waits on far-away timers
             // (and a huge timeout) before the kernel has run the timer that is due.
@@ -322,7 +324,6 @@ public abstract class TimerConformance extends ResourceConformanceSupport {
             assertFiredExactly(f, soon);
             assertEquals(Duration.ofSeconds(5), now());
             driver.cancel();
-            return null;
         });
         assertNoTimers();
     }
