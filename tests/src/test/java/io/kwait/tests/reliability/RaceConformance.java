@@ -40,6 +40,24 @@ import org.junit.jupiter.api.Timeout;
 public abstract class RaceConformance extends ConformanceBase {
     private static final Duration LONG_TIMER = Duration.ofSeconds(10);
 
+    /** Rounds of one race: returns the text of its figure line. */
+    @FunctionalInterface
+    private interface Rounds {
+        String run(int rounds) throws Exception;
+    }
+
+    /**
+     * Runs {@code race} for {@code Reliability.scale(shortRounds, longRounds)} rounds within the
+     * budget ({@link Reliability#bounded}), then prints its figure line {@code name}: the text the
+     * race returned, and the time it took.
+     */
+    private void race(String name, int shortRounds, int longRounds, Rounds race) {
+        int rounds = Reliability.scale(shortRounds, longRounds);
+        long t0 = System.nanoTime();
+        String text = Reliability.bounded(() -> race.run(rounds));
+        Reliability.figure(backend(), name, text + "; " + Reliability.ms(t0) + " ms");
+    }
+
     /**
      * Issue 9 defect 1 (fixed): on the virtual strand the root's thread still polled the kernel after
      * {@code Scheduler.run} returned, so the caller's close races it ({@code ClosedSelectorException}
@@ -99,120 +117,106 @@ public abstract class RaceConformance extends ConformanceBase {
 
     @Test
     void shutdownCancelsTasksStillWaiting() {
-        Reliability.bounded(this::shutdownCancelsTasksStillWaitingRounds);
-    }
-
-    private void shutdownCancelsTasksStillWaitingRounds() throws Exception {
-        int rounds = Reliability.scale(40, 400);
-        Pipe pipe = pipe();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < rounds; i++) {
-            Chan<Integer> chan = Chan.rendezvous();
-            Task<?>[] left = new Task<?>[4];
-            int yields = i % 3;
-            Scheduler.run(kernel, () -> {
-                left[0] = Task.spawn(() -> kernel.wait(List.of(Event.readable(pipe.source())), null));
-                left[1] = Task.spawn(() -> { Task.sleep(LONG_TIMER); return null; });
-                left[2] = Task.spawn(chan::receive);
-                left[3] = Task.spawn(() -> { chan.send(1); return null; });
-                for (int y = 0; y < yields; y++) Task.yieldNow(); // some start, some never do
-                return null;
-            });
-            for (Task<?> t : left) assertTrue(t.isDone(), "a task outlived its scheduler: " + t);
-        }
-        Reliability.figure(backend(), "race/shutdown-cancels", rounds + " rounds; " + Reliability.ms(t0) + " ms");
+        race("race/shutdown-cancels", 40, 400, rounds -> {
+            Pipe pipe = pipe();
+            for (int i = 0; i < rounds; i++) {
+                Chan<Integer> chan = Chan.rendezvous();
+                Task<?>[] left = new Task<?>[4];
+                int yields = i % 3;
+                Scheduler.run(kernel, () -> {
+                    left[0] = Task.spawn(() -> kernel.wait(List.of(Event.readable(pipe.source())), null));
+                    left[1] = Task.spawn(() -> { Task.sleep(LONG_TIMER); return null; });
+                    left[2] = Task.spawn(chan::receive);
+                    left[3] = Task.spawn(() -> { chan.send(1); return null; });
+                    for (int y = 0; y < yields; y++) Task.yieldNow(); // some start, some never do
+                    return null;
+                });
+                for (Task<?> t : left) assertTrue(t.isDone(), "a task outlived its scheduler: " + t);
+            }
+            return rounds + " rounds";
+        });
     }
 
     @Test
     void cancellationRacingReadinessNeverLosesEither() {
-        Reliability.bounded(this::cancellationRacingReadinessNeverLosesEitherRounds);
-    }
-
-    private void cancellationRacingReadinessNeverLosesEitherRounds() throws Exception {
-        int rounds = Reliability.scale(60, 600);
-        Pipe pipe = pipe();
-        Event readable = Event.readable(pipe.source());
-        int[] sawData = new int[1];
-        long t0 = System.nanoTime();
-        Scheduler.run(kernel, () -> {
-            for (int i = 0; i < rounds; i++) {
-                Task<Void> reader = Task.spawn(() -> {
-                    ByteBuffer b = ByteBuffer.allocate(64);
-                    for (;;) {
-                        List<Fired> f = kernel.wait(List.of(readable, Event.after(LONG_TIMER)), null);
-                        assertTrue(f.stream().anyMatch(x -> x.event() == readable), "the long timer fired: " + f);
-                        b.clear();
-                        if (pipe.source().read(b) > 0) sawData[0]++;
-                    }
-                });
-                Task.yieldNow(); // the reader waits
-                CyclicBarrier go = new CyclicBarrier(2);
-                Thread writer = Thread.ofPlatform().name("race-writer").start(() -> {
-                    try {
-                        go.await(5, TimeUnit.SECONDS);
-                        pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                });
-                Thread canceller = Thread.ofPlatform().name("race-canceller").start(() -> {
-                    try {
-                        go.await(5, TimeUnit.SECONDS);
-                        reader.cancel();
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                });
-                assertThrows(TaskCancelledException.class, reader::join, "round " + i);
-                writer.join();
-                canceller.join();
-                ByteBuffer drain = ByteBuffer.allocate(64);
-                while (pipe.source().read(drain) > 0) drain.clear();
-            }
-            return null;
+        race("race/cancel-vs-ready", 60, 600, rounds -> {
+            Pipe pipe = pipe();
+            Event readable = Event.readable(pipe.source());
+            int[] sawData = new int[1];
+            Scheduler.run(kernel, () -> {
+                for (int i = 0; i < rounds; i++) {
+                    Task<Void> reader = Task.spawn(() -> {
+                        ByteBuffer b = ByteBuffer.allocate(64);
+                        for (;;) {
+                            List<Fired> f = kernel.wait(List.of(readable, Event.after(LONG_TIMER)), null);
+                            assertTrue(f.stream().anyMatch(x -> x.event() == readable), "the long timer fired: " + f);
+                            b.clear();
+                            if (pipe.source().read(b) > 0) sawData[0]++;
+                        }
+                    });
+                    Task.yieldNow(); // the reader waits
+                    CyclicBarrier go = new CyclicBarrier(2);
+                    Thread writer = Thread.ofPlatform().name("race-writer").start(() -> {
+                        try {
+                            go.await(5, TimeUnit.SECONDS);
+                            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                    Thread canceller = Thread.ofPlatform().name("race-canceller").start(() -> {
+                        try {
+                            go.await(5, TimeUnit.SECONDS);
+                            reader.cancel();
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                    assertThrows(TaskCancelledException.class, reader::join, "round " + i);
+                    writer.join();
+                    canceller.join();
+                    ByteBuffer drain = ByteBuffer.allocate(64);
+                    while (pipe.source().read(drain) > 0) drain.clear();
+                }
+                return null;
+            });
+            return rounds + " rounds, each cancelled; the reader read before its cancellation in " + sawData[0];
         });
-        Reliability.figure(backend(), "race/cancel-vs-ready", rounds + " rounds, each cancelled; the reader read before its "
-                + "cancellation in " + sawData[0] + "; " + Reliability.ms(t0) + " ms");
     }
 
     @Test
     void wakeupsFromOtherThreadsAreNeverLost() {
-        Reliability.bounded(this::wakeupsFromOtherThreadsAreNeverLostRounds);
-    }
-
-    private void wakeupsFromOtherThreadsAreNeverLostRounds() throws Exception {
-        int rounds = Reliability.scale(50, 500);
-        long t0 = System.nanoTime();
-        int[] kinds = new int[3];
-        Scheduler.run(kernel, () -> {
-            Scheduler me = Scheduler.current();
-            for (int i = 0; i < rounds; i++) {
-                Chan<Integer> chan = Chan.unbounded();
-                CompletableFuture<String> future = new CompletableFuture<>();
-                Chan<Task<?>> spawned = Chan.unbounded();
-                Event recv = Event.recv(chan);
-                Event done = Event.done(future);
-                Event fromSpawn = Event.recv(spawned);
-                int kind = i % 3;
-                kinds[kind]++;
-                Thread other = Thread.ofPlatform().name("race-waker").start(() -> {
-                    switch (kind) {
-                        case 0 -> chan.trySend(1);
-                        case 1 -> future.complete("x");
-                        default -> me.spawn(() -> { spawned.trySend(Task.current()); return null; });
-                    }
-                });
-                List<Fired> fired = kernel.wait(List.of(recv, done, fromSpawn, Event.after(LONG_TIMER)), null);
-                Event expected = kind == 0 ? recv : kind == 1 ? done : fromSpawn;
-                assertTrue(fired.stream().anyMatch(f -> f.event() == expected), "round " + i + ": " + fired);
-                other.join();
-                if (kind == 2) spawned.tryReceive().orElseThrow().join();
-            }
-            return null;
+        race("race/cross-thread-wakeup", 50, 500, rounds -> {
+            int[] kinds = new int[3];
+            Scheduler.run(kernel, () -> {
+                Scheduler me = Scheduler.current();
+                for (int i = 0; i < rounds; i++) {
+                    Chan<Integer> chan = Chan.unbounded();
+                    CompletableFuture<String> future = new CompletableFuture<>();
+                    Chan<Task<?>> spawned = Chan.unbounded();
+                    Event recv = Event.recv(chan);
+                    Event done = Event.done(future);
+                    Event fromSpawn = Event.recv(spawned);
+                    int kind = i % 3;
+                    kinds[kind]++;
+                    Thread other = Thread.ofPlatform().name("race-waker").start(() -> {
+                        switch (kind) {
+                            case 0 -> chan.trySend(1);
+                            case 1 -> future.complete("x");
+                            default -> me.spawn(() -> { spawned.trySend(Task.current()); return null; });
+                        }
+                    });
+                    List<Fired> fired = kernel.wait(List.of(recv, done, fromSpawn, Event.after(LONG_TIMER)), null);
+                    Event expected = kind == 0 ? recv : kind == 1 ? done : fromSpawn;
+                    assertTrue(fired.stream().anyMatch(f -> f.event() == expected), "round " + i + ": " + fired);
+                    other.join();
+                    if (kind == 2) spawned.tryReceive().orElseThrow().join();
+                }
+                return null;
+            });
+            return String.format(java.util.Locale.ROOT, "%d sends, %d futures, %d outside spawns from other threads, none lost",
+                    kinds[0], kinds[1], kinds[2]);
         });
-        Reliability.figure(backend(), "race/cross-thread-wakeup", String.format(java.util.Locale.ROOT,
-                "%d sends, %d futures, %d outside spawns from other threads, none lost; %d ms",
-                kinds[0], kinds[1], kinds[2], Reliability.ms(t0)));
     }
 
     /**
@@ -355,38 +359,33 @@ public abstract class RaceConformance extends ConformanceBase {
 
     @Test
     void theExitOfAShortLivedChildIsNeverMissed() {
-        Reliability.bounded(this::theExitOfAShortLivedChildIsNeverMissedRounds);
-    }
-
-    private void theExitOfAShortLivedChildIsNeverMissedRounds() throws Exception {
-        int rounds = Reliability.scale(60, 1_500);
-        long t0 = System.nanoTime();
-        for (int i = 0; i < rounds; i++) {
-            if (i % 3 == 2) {
-                // A channel waited on and closed just before: its fd number is free for the next fd.
-                Pipe used = Pipe.open();
-                used.source().configureBlocking(false);
-                used.sink().write(ByteBuffer.wrap(new byte[] {1}));
-                kernel.wait(List.of(Event.readable(used.source())), Duration.ofSeconds(5));
-                used.source().close();
-                used.sink().close();
+        race("race/short-lived-child", 60, 1_500, rounds -> {
+            for (int i = 0; i < rounds; i++) {
+                if (i % 3 == 2) {
+                    // A channel waited on and closed just before: its fd number is free for the next fd.
+                    Pipe used = Pipe.open();
+                    used.source().configureBlocking(false);
+                    used.sink().write(ByteBuffer.wrap(new byte[] {1}));
+                    kernel.wait(List.of(Event.readable(used.source())), Duration.ofSeconds(5));
+                    used.source().close();
+                    used.sink().close();
+                }
+                Process p = new ProcessBuilder("true").start();
+                try {
+                    if (i % 3 == 1) p.waitFor(); // exited and reaped before the wait starts
+                    List<Fired> fired = kernel.wait(List.of(Event.exit(p)), Duration.ofSeconds(10));
+                    assertEquals(1, fired.size(), "round " + i + (i % 3 == 1 ? " (reaped before the wait)" : "")
+                            + ": the exit of pid " + p.pid() + " was not seen within 10 s");
+                    assertEquals(0, fired.get(0).exitStatus().orElse(-1), "round " + i + ": " + fired.get(0));
+                } finally {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                    p.getInputStream().close();
+                    p.getErrorStream().close();
+                    p.getOutputStream().close();
+                }
             }
-            Process p = new ProcessBuilder("true").start();
-            try {
-                if (i % 3 == 1) p.waitFor(); // exited and reaped before the wait starts
-                List<Fired> fired = kernel.wait(List.of(Event.exit(p)), Duration.ofSeconds(10));
-                assertEquals(1, fired.size(), "round " + i + (i % 3 == 1 ? " (reaped before the wait)" : "")
-                        + ": the exit of pid " + p.pid() + " was not seen within 10 s");
-                assertEquals(0, fired.get(0).exitStatus().orElse(-1), "round " + i + ": " + fired.get(0));
-            } finally {
-                p.waitFor(10, TimeUnit.SECONDS);
-                p.getInputStream().close();
-                p.getErrorStream().close();
-                p.getOutputStream().close();
-            }
-        }
-        Reliability.figure(backend(), "race/short-lived-child", rounds + " children started and waited, every exit seen; "
-                + Reliability.ms(t0) + " ms");
+            return rounds + " children started and waited, every exit seen";
+        });
     }
 
     /**
@@ -398,36 +397,32 @@ public abstract class RaceConformance extends ConformanceBase {
      */
     @Test
     void closingTheKernelUnderAWaitingThreadEndsItsWait() {
-        Reliability.bounded(this::closingTheKernelUnderAWaitingThreadEndsItsWaitRounds);
-    }
-
-    private void closingTheKernelUnderAWaitingThreadEndsItsWaitRounds() throws Exception {
-        int rounds = Reliability.scale(40, 400);
-        Pipe pipe = pipe();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < rounds; i++) {
-            Kernel k = Kernel.open(backend());
-            AtomicReference<Throwable> outcome = new AtomicReference<>();
-            CountDownLatch entering = new CountDownLatch(1);
-            Thread waiter = Thread.ofPlatform().name("race-waiter").start(() -> {
-                entering.countDown();
-                try {
-                    k.wait(List.of(Event.readable(pipe.source()), Event.after(LONG_TIMER)), null);
-                    outcome.set(new AssertionError("the wait returned normally"));
-                } catch (Throwable e) {
-                    outcome.set(e);
-                }
-            });
-            entering.await();
-            if (i % 2 == 1) Thread.yield(); // half the rounds close as the wait starts, half a little later
-            k.close();
-            waiter.join(TimeUnit.SECONDS.toMillis(10));
-            assertTrue(!waiter.isAlive(), "round " + i + ": the wait did not end when the kernel closed");
-            Throwable e = outcome.get();
-            assertTrue(e instanceof ClosedKernelException, "round " + i + ": " + e);
-            assertTrue(k.stats().isEmpty(), "round " + i + ": " + k.stats());
-        }
-        Reliability.figure(backend(), "race/close-under-wait", rounds + " rounds; " + Reliability.ms(t0) + " ms");
+        race("race/close-under-wait", 40, 400, rounds -> {
+            Pipe pipe = pipe();
+            for (int i = 0; i < rounds; i++) {
+                Kernel k = Kernel.open(backend());
+                AtomicReference<Throwable> outcome = new AtomicReference<>();
+                CountDownLatch entering = new CountDownLatch(1);
+                Thread waiter = Thread.ofPlatform().name("race-waiter").start(() -> {
+                    entering.countDown();
+                    try {
+                        k.wait(List.of(Event.readable(pipe.source()), Event.after(LONG_TIMER)), null);
+                        outcome.set(new AssertionError("the wait returned normally"));
+                    } catch (Throwable e) {
+                        outcome.set(e);
+                    }
+                });
+                entering.await();
+                if (i % 2 == 1) Thread.yield(); // half the rounds close as the wait starts, half a little later
+                k.close();
+                waiter.join(TimeUnit.SECONDS.toMillis(10));
+                assertTrue(!waiter.isAlive(), "round " + i + ": the wait did not end when the kernel closed");
+                Throwable e = outcome.get();
+                assertTrue(e instanceof ClosedKernelException, "round " + i + ": " + e);
+                assertTrue(k.stats().isEmpty(), "round " + i + ": " + k.stats());
+            }
+            return rounds + " rounds";
+        });
     }
 
 }

@@ -51,12 +51,12 @@ final class Reliability {
     }
 
     /**
-     * Runs {@code body} within {@link #budget()}, failing (and interrupting it) past that. The
-     * suite's classes carry a JUnit timeout long enough for the long mode; this is the bound
-     * that holds in each mode.
+     * Runs {@code body} within {@link #budget()}, failing (and interrupting it) past that; returns
+     * what it returned. The suite's classes carry a JUnit timeout long enough for the long mode;
+     * this is the bound that holds in each mode.
      */
-    static void bounded(org.junit.jupiter.api.function.Executable body) {
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(budget(), body);
+    static <T> T bounded(org.junit.jupiter.api.function.ThrowingSupplier<T> body) {
+        return org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(budget(), body);
     }
 
     /** The seed to use: {@code -Dkwait.reliability.seed}, else a fresh one (printed by the caller). */
