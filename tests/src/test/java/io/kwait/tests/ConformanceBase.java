@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Base of every conformance test: one kernel per test on the backend named by the binding (one
  * class per backend in {@code io.kwait.tests.backends}, holding a {@code @Nested} subclass of
- * each abstract {@code *Conformance} class), and
+ * each abstract {@code *Conformance} class, generated from the list in
+ * {@code tests/src/build/BindingClasses.java}), and
  * the check every test ends with: closing the kernel leaves no registration, timer, relay or fd
  * behind. A test that needs a capability calls {@link #requires(Capability)} and is skipped where
  * the backend lacks it (never an {@code instanceof} check). {@link UncaughtCheck} fails a test when an
