@@ -65,6 +65,21 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
         return backend.platform();
     }
 
+    /** The backend on the simulated kqueue of one OS, on Linux. */
+    abstract static class OnSimulation extends KqueueBackendTestBase {
+        /** The OS whose kqueue is simulated. */
+        abstract KqueuePlatform simulating();
+
+        @Override
+        KqueueBinding newBinding() { return new SimulatedKqueue(simulating()); }
+
+        @Override
+        String unusableBecause() { return SimulatedKqueueTestBase.notLinux(); }
+
+        @Override
+        boolean simulated() { return true; }
+    }
+
     /** A number no test opens: kqueue answers EBADF for it. */
     static final int NOT_AN_FD = 100_000;
 
