@@ -92,12 +92,49 @@ public abstract class BackendContract<B extends Backend> {
         return c;
     }
 
+    /** A pipe left blocking, as {@code Pipe.open()} makes it (what backends refuse), closed after the test. */
+    protected final Pipe blockingPipe() throws IOException {
+        Pipe p = Pipe.open();
+        track(p.source());
+        track(p.sink());
+        return p;
+    }
+
     /** A non-blocking pipe, closed after the test. */
     protected final Pipe pipe() throws IOException {
-        Pipe p = Pipe.open();
-        track(p.source()).configureBlocking(false);
-        track(p.sink()).configureBlocking(false);
+        Pipe p = blockingPipe();
+        p.source().configureBlocking(false);
+        p.sink().configureBlocking(false);
         return p;
+    }
+
+    /**
+     * Asserts that registering {@code src} for {@code interest} throws {@code refusal} and leaves
+     * the backend's registrations as they were; returns the exception.
+     */
+    protected final <X extends Throwable> X assertRefused(Class<X> refusal, Source src, int interest) {
+        int before = backend.registrationCount();
+        X e = assertThrows(refusal, () -> backend.register(src, interest));
+        assertEquals(before, backend.registrationCount(), "a refused register changes no registration");
+        return e;
+    }
+
+    /** A non-blocking pipe holding {@code n} unread bytes, closed after the test. */
+    protected final Pipe pipeWith(int n) throws IOException {
+        Pipe p = pipe();
+        write(p, n);
+        return p;
+    }
+
+    /** Registers {@code src} for {@code interest} with the backend under test; returns it. */
+    protected final <S extends Source> S registered(S src, int interest) throws IOException {
+        backend.register(src, interest);
+        return src;
+    }
+
+    /** A source on a new non-blocking pipe holding one unread byte, registered for READ. */
+    protected final Source registeredReadable() throws IOException {
+        return registered(new TestSource(pipeWith(1).source()), Interest.READ);
     }
 
     /** Writes {@code n} bytes into the pipe. */
@@ -141,8 +178,7 @@ public abstract class BackendContract<B extends Backend> {
     @Test
     void aPipeIsReadableAfterAWriteAndStaysSoUntilDrained() throws IOException {
         Pipe pipe = pipe();
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
+        Source src = registered(new TestSource(pipe.source()), Interest.READ);
         assertEquals(0, poll(0));
         assertTrue(reports.list.isEmpty());
 
@@ -167,8 +203,7 @@ public abstract class BackendContract<B extends Backend> {
     @Test
     void aPipeSinkIsWritable() throws IOException {
         Pipe pipe = pipe();
-        Source sink = new TestSource(pipe.sink());
-        backend.register(sink, Interest.WRITE);
+        Source sink = registered(new TestSource(pipe.sink()), Interest.WRITE);
         assertEquals(1, poll(-1));
         assertEquals(Interest.WRITE, reports.only().ready());
     }
@@ -176,8 +211,7 @@ public abstract class BackendContract<B extends Backend> {
     @Test
     void aListeningSocketReportsReadAfterALoopbackConnectWithoutAByteCount() throws IOException {
         ServerSocketChannel server = server();
-        Source src = new TestSource(server);
-        backend.register(src, Interest.READ);
+        Source src = registered(new TestSource(server), Interest.READ);
         assertEquals(0, poll(0));
 
         track(SocketChannel.open(server.getLocalAddress())); // blocking connect: done on return
@@ -193,8 +227,7 @@ public abstract class BackendContract<B extends Backend> {
         SocketChannel[] pair = socketPair();
         assertEquals(1, pair[1].write(ByteBuffer.wrap(new byte[] {7})));
 
-        Source src = new TestSource(pair[0]);
-        backend.register(src, Interest.WRITE); // readable too, but not asked
+        Source src = registered(new TestSource(pair[0]), Interest.WRITE); // readable too, but not asked
         assertEquals(1, poll(-1));
         assertEquals(Interest.WRITE, reports.only().ready());
 
@@ -212,10 +245,7 @@ public abstract class BackendContract<B extends Backend> {
 
     @Test
     void interestZeroKeepsTheRegistrationButReportsNothing() throws IOException {
-        Pipe pipe = pipe();
-        write(pipe, 1);
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
+        Source src = registeredReadable();
         backend.register(src, 0);
         assertEquals(1, backend.registrationCount());
         assertEquals(0, poll(0));
@@ -230,8 +260,7 @@ public abstract class BackendContract<B extends Backend> {
     void firedBitsAreNotReportedAndComeBackOnceCleared() throws IOException {
         SocketChannel[] pair = socketPair();
         assertEquals(1, pair[1].write(ByteBuffer.wrap(new byte[] {7})));
-        TestSource src = new TestSource(pair[0]);
-        backend.register(src, Interest.READ | Interest.WRITE);
+        TestSource src = registered(new TestSource(pair[0]), Interest.READ | Interest.WRITE);
         do {
             poll(-1);
         } while (reports.readyOf(src) != (Interest.READ | Interest.WRITE)); // the byte may still be in flight
@@ -255,34 +284,25 @@ public abstract class BackendContract<B extends Backend> {
 
     @Test
     void aBlockingChannelIsRefusedWithTheWayOut() throws IOException {
-        Pipe pipe = Pipe.open();
-        track(pipe.source());
-        track(pipe.sink());
-        Source src = new TestSource(pipe.source()); // blocking: the default
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> backend.register(src, Interest.READ));
+        Pipe pipe = blockingPipe();
+        IllegalArgumentException e = assertRefused(IllegalArgumentException.class, new TestSource(pipe.source()), Interest.READ);
         assertTrue(e.getMessage().contains("configureBlocking(false) before waiting on it"), e.getMessage());
         assertTrue(e.getMessage().contains(pipe.source().toString()), e.getMessage());
-        assertEquals(0, backend.registrationCount());
     }
 
     @Test
     void aClosedChannelIsRefusedWithClosedChannelException() throws IOException {
         Pipe pipe = pipe();
         pipe.source().close();
-        assertThrows(ClosedChannelException.class,
-                () -> backend.register(new TestSource(pipe.source()), Interest.READ));
-        assertEquals(0, backend.registrationCount());
+        assertRefused(ClosedChannelException.class, new TestSource(pipe.source()), Interest.READ);
     }
 
     // ------------------------------------------------------------------ deregistration
 
     @Test
     void aDeregisteredSourceIsNotReportedAndCanComeBackBeforeTheNextPoll() throws IOException {
-        Pipe pipe = pipe();
-        write(pipe, 1);
-        Source src = new TestSource(pipe.source());
-        backend.register(src, Interest.READ);
+        Pipe pipe = pipeWith(1);
+        Source src = registered(new TestSource(pipe.source()), Interest.READ);
         backend.deregister(src);
         assertNull(src.backendState());
         assertEquals(0, backend.registrationCount());
@@ -300,14 +320,8 @@ public abstract class BackendContract<B extends Backend> {
 
     @Test
     void aSinkMayDeregisterAnotherReadySourceWhichIsThenNotReported() throws IOException {
-        Pipe a = pipe();
-        Pipe b = pipe();
-        write(a, 1);
-        write(b, 1);
-        Source sa = new TestSource(a.source());
-        Source sb = new TestSource(b.source());
-        backend.register(sa, Interest.READ);
-        backend.register(sb, Interest.READ);
+        Source sa = registeredReadable();
+        Source sb = registeredReadable();
         int n = backend.poll(0, (source, ready, flags, data, error) -> {
             reports.ready(source, ready, flags, data, error);
             backend.deregister(source == sa ? sb : sa);
