@@ -1,9 +1,5 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.binding.LibC;
-import io.kwait.nativeio.epoll.Linux;
-import io.kwait.nativeio.Memory;
-import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.nativeio.kqueue.KqueueBackend;
 import io.kwait.nativeio.kqueue.KqueueBinding;
@@ -18,14 +14,11 @@ import io.kwait.testkit.Reports;
 import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -346,40 +339,12 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
         assertEquals(0, poll(0), "reported once");
     }
 
-    static final String AFTER_PARENT_EXEC = SimulatedKqueueTestBase.AFTER_PARENT_EXEC;
-
-    /** A child of a shell that then execs sleep, which never reaps: a zombie once it exited. */
-    private long orphanOfASleeper(String innerScript) throws IOException {
-        Process outer = new ProcessBuilder("sh", "-c", "sh -c '" + AFTER_PARENT_EXEC + innerScript
-                + "' </dev/null >/dev/null 2>&1 & echo $!; exec sleep 60")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        outer.getOutputStream().close();
-        track(() -> {
-            outer.destroyForcibly();
-            outer.waitFor(10, TimeUnit.SECONDS);
-        });
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(outer.getInputStream(), StandardCharsets.US_ASCII))) {
-            return Long.parseLong(r.readLine().trim());
-        }
-    }
-
     @Test
     void aZombieReportsItsStatusWhereTheOsTellsIt() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(simulated(), "checks the simulation's per-OS semantics (uses /proc and pidfds)");
-        long zombie = orphanOfASleeper("exit 5");
-        LibC libc = LibCRuntime.libc();
-        int pidfd = (int) libc.syscall(Linux.SYS_PIDFD_OPEN, (int) zombie, 0);
-        assertTrue(pidfd >= 0);
-        try {
-            Memory pfd = new Memory(8);
-            pfd.bytes.putInt(0, pidfd);
-            pfd.bytes.putShort(4, (short) 1);
-            assertEquals(1, libc.poll(pfd.address, 1, 10_000), "the inner shell did not exit");
-        } finally {
-            libc.close(pidfd);
-        }
-        Source s = new TestSource(Source.Kind.PROCESS, zombie);
-        backend.register(s, Interest.EXIT);
+        long zombie = Zombies.orphanOfASleeper("exit 5", this::track);
+        Zombies.awaitExit(zombie);
+        Source s = registered(new TestSource(Source.Kind.PROCESS, zombie), Interest.EXIT);
         assertEquals(1, poll(-1));
         Reports.Report r = reports.only();
         assertEquals(Interest.EXIT, r.ready());
@@ -394,9 +359,8 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
     @Test
     void aProcessWeDidNotStartIsWatchedEverywhere() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(simulated(), "checks the simulation's per-OS semantics (uses /proc)");
-        long pid = orphanOfASleeper("exec sleep 30");
-        Source s = new TestSource(Source.Kind.PROCESS, pid);
-        backend.register(s, Interest.EXIT); // macOS: NOTE_EXITSTATUS refused (EACCES), retried without
+        long pid = Zombies.orphanOfASleeper("exec sleep 30", this::track);
+        Source s = registered(new TestSource(Source.Kind.PROCESS, pid), Interest.EXIT); // macOS: NOTE_EXITSTATUS refused (EACCES), retried without
         assertEquals(0, poll(0));
         assertTrue(ProcessHandle.of(pid).orElseThrow().destroy());
         poll(-1);

@@ -1,6 +1,5 @@
 package io.kwait.kqueue.sim;
 
-import io.kwait.nativeio.binding.LibC;
 import io.kwait.nativeio.epoll.Linux;
 import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.LibCRuntime;
@@ -12,14 +11,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.nio.channels.Pipe;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -359,46 +355,10 @@ abstract class SimulatedKqueueTestBase {
         assertEquals(k.errnos().esrch(), call(4, 0).get(0).data());
     }
 
-    /**
-     * The inner shell's prelude: spin until the outer shell has become {@code sleep}, which never
-     * reaps, so that the inner process becomes a zombie that stays (a shell would reap it).
-     */
-    static final String AFTER_PARENT_EXEC = "while [ \"$(cat /proc/$PPID/comm)\" != sleep ]; do :; done; ";
-
-    /** A child of a process that never reaps ({@code exec sleep}): a zombie once it exited. */
-    private long orphanOfASleeper(String innerScript) throws IOException {
-        Process outer = new ProcessBuilder("sh", "-c", "sh -c '" + AFTER_PARENT_EXEC + innerScript
-                + "' </dev/null >/dev/null 2>&1 & echo $!; exec sleep 60")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        outer.getOutputStream().close();
-        toClose.push(() -> {
-            outer.destroyForcibly();
-            outer.waitFor(10, TimeUnit.SECONDS);
-        });
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(outer.getInputStream(), StandardCharsets.US_ASCII))) {
-            return Long.parseLong(r.readLine().trim());
-        }
-    }
-
-    /** Blocks until {@code pid} exited (its pidfd is readable), without reaping it. */
-    private static void awaitExit(long pid) {
-        LibC libc = LibCRuntime.libc();
-        int pidfd = (int) libc.syscall(Linux.SYS_PIDFD_OPEN, (int) pid, 0);
-        assertTrue(pidfd >= 0, "pidfd_open");
-        try {
-            Memory pfd = new Memory(8);
-            pfd.bytes.putInt(0, pidfd);
-            pfd.bytes.putShort(4, (short) 1);
-            assertEquals(1, libc.poll(pfd.address, 1, 10_000), "the process did not exit");
-        } finally {
-            libc.close(pidfd);
-        }
-    }
-
     @Test
     void aZombieIsEsrchOnMacosAndFiresAtOnceWithItsStatusOnFreebsd() throws Exception {
-        long zombie = orphanOfASleeper("exit 5");
-        awaitExit(zombie);
+        long zombie = Zombies.orphanOfASleeper("exit 5", toClose::push);
+        Zombies.awaitExit(zombie);
         kev.add(zombie, k.filters().proc(), f.add() | f.receipt(), k.notes().exit(), 0, 3);
         List<Kev.E> r = call(4, 0);
         if (platform().constants() == KqueueConstants.MACOS) {
@@ -418,7 +378,7 @@ abstract class SimulatedKqueueTestBase {
 
     @Test
     void theExitOfAProcessWeDidNotStart() throws Exception {
-        long pid = orphanOfASleeper("exec sleep 30");
+        long pid = Zombies.orphanOfASleeper("exec sleep 30", toClose::push);
         int status = k.notes().exitStatus();
         kev.add(pid, k.filters().proc(), f.add() | f.receipt(), k.notes().exit() | status, 0, 3);
         List<Kev.E> r = call(4, 0);
