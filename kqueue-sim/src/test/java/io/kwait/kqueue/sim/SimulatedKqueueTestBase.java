@@ -101,6 +101,13 @@ abstract class SimulatedKqueueTestBase {
         return kev.read(n);
     }
 
+    /** A {@link #call} that must report exactly one event: that event. */
+    Kev.E one(long timeoutNanos) {
+        List<Kev.E> r = call(4, timeoutNanos);
+        assertEquals(1, r.size(), r.toString());
+        return r.get(0);
+    }
+
     // ------------------------------------------------------------------ changes
 
     @Test
@@ -165,9 +172,8 @@ abstract class SimulatedKqueueTestBase {
         p.sink().close();
         assertEquals(List.of(), call(4, 0), "close removes the knote: nothing is reported");
         kev.add(rfd, k.filters().read(), f.delete(), 0, 0, 0);
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertTrue(r.get(0).data() == k.errnos().ebadf() || r.get(0).data() == k.errnos().enoent(), r.toString());
+        Kev.E e = one(0);
+        assertTrue(e.data() == k.errnos().ebadf() || e.data() == k.errnos().enoent(), e.toString());
     }
 
     @Test
@@ -190,9 +196,8 @@ abstract class SimulatedKqueueTestBase {
         boolean source = fd(fresh.source()) == n;
         kev.add(n, source ? k.filters().read() : k.filters().write(), f.add(), 0, 0, 2);
         if (source) write(fresh, 1);
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertEquals(2, r.get(0).udata());
+        Kev.E e = one(0);
+        assertEquals(2, e.udata());
     }
 
     // ------------------------------------------------------------------ fd readiness
@@ -204,17 +209,15 @@ abstract class SimulatedKqueueTestBase {
         assertEquals(List.of(), call(4, 0), "empty pipe");
         write(p, 10);
         for (int i = 0; i < 3; i++) {
-            List<Kev.E> r = call(4, 0);
-            assertEquals(1, r.size());
-            assertEquals(10, r.get(0).data());
-            assertEquals(0, r.get(0).flags() & f.eof());
-            assertEquals(9, r.get(0).udata());
+            Kev.E e = one(0);
+            assertEquals(10, e.data());
+            assertEquals(0, e.flags() & f.eof());
+            assertEquals(9, e.udata());
         }
         p.sink().close();
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertEquals(f.eof(), r.get(0).flags() & f.eof(), "EV_EOF once the writer is gone");
-        assertEquals(10, r.get(0).data(), "data still buffered");
+        Kev.E e = one(0);
+        assertEquals(f.eof(), e.flags() & f.eof(), "EV_EOF once the writer is gone");
+        assertEquals(10, e.data(), "data still buffered");
     }
 
     @Test
@@ -223,34 +226,38 @@ abstract class SimulatedKqueueTestBase {
         p.sink().configureBlocking(false);
         toClose.push(p.sink());
         kev.add(fd(p.sink()), k.filters().write(), f.add(), 0, 0, 4);
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertEquals(k.filters().write(), r.get(0).filter());
-        assertEquals(0, r.get(0).flags() & f.eof());
+        Kev.E e = one(0);
+        assertEquals(k.filters().write(), e.filter());
+        assertEquals(0, e.flags() & f.eof());
         p.source().close();
-        r = call(4, 0);
-        assertEquals(f.eof(), r.get(0).flags() & f.eof());
+        assertEquals(f.eof(), call(4, 0).get(0).flags() & f.eof());
+    }
+
+    /**
+     * Adds a READ knote with {@code flags} (and EV_ADD) for a pipe holding a byte, which one call
+     * reports and the next does not; returns the pipe's read fd.
+     */
+    private int reportedOnce(int flags) throws IOException {
+        Pipe p = pipe();
+        write(p, 1);
+        int rfd = fd(p.source());
+        kev.add(rfd, k.filters().read(), f.add() | flags, 0, 0, 1);
+        assertEquals(1, call(4, 0).size());
+        assertEquals(List.of(), call(4, 0));
+        return rfd;
     }
 
     @Test
     void oneshotFiresOnceAndIsGone() throws IOException {
-        Pipe p = pipe();
-        write(p, 1);
-        kev.add(fd(p.source()), k.filters().read(), f.add() | f.oneshot(), 0, 0, 1);
-        assertEquals(1, call(4, 0).size());
-        assertEquals(List.of(), call(4, 0));
-        kev.add(fd(p.source()), k.filters().read(), f.delete(), 0, 0, 0);
+        int rfd = reportedOnce(f.oneshot());
+        kev.add(rfd, k.filters().read(), f.delete(), 0, 0, 0);
         assertEquals(k.errnos().enoent(), call(4, 0).get(0).data());
     }
 
     @Test
     void dispatchDisablesAfterDeliveryAndEnableRearms() throws IOException {
-        Pipe p = pipe();
-        write(p, 1);
-        kev.add(fd(p.source()), k.filters().read(), f.add() | f.dispatch(), 0, 0, 1);
-        assertEquals(1, call(4, 0).size());
-        assertEquals(List.of(), call(4, 0));
-        kev.add(fd(p.source()), k.filters().read(), f.enable(), 0, 0, 1);
+        int rfd = reportedOnce(f.dispatch());
+        kev.add(rfd, k.filters().read(), f.enable(), 0, 0, 1);
         assertEquals(1, call(4, 0).size());
     }
 
@@ -261,9 +268,8 @@ abstract class SimulatedKqueueTestBase {
         kev.add(fd(p.source()), k.filters().read(), f.add() | f.disable(), 0, 0, 1);
         assertEquals(List.of(), call(4, 0));
         kev.add(fd(p.source()), k.filters().read(), f.enable(), 0, 0, 2);
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertEquals(2, r.get(0).udata(), "a change updates udata");
+        Kev.E e = one(0);
+        assertEquals(2, e.udata(), "a change updates udata");
     }
 
     @Test
@@ -274,9 +280,8 @@ abstract class SimulatedKqueueTestBase {
         assertEquals(1, call(4, 0).size());
         assertEquals(List.of(), call(4, 0), "EV_CLEAR: not again until something changes");
         write(p, 1);
-        List<Kev.E> r = call(4, 0);
-        assertEquals(1, r.size());
-        assertEquals(2, r.get(0).data());
+        Kev.E e = one(0);
+        assertEquals(2, e.data());
     }
 
     @Test
@@ -415,12 +420,11 @@ abstract class SimulatedKqueueTestBase {
         kev.add(p.pid(), k.filters().proc(), f.add() | f.receipt(), k.notes().exit() | status, 0, 3);
         assertEquals(0, call(4, 0).get(0).data(), "granted to the parent");
         p.destroyForcibly();
-        List<Kev.E> r = call(4, -1);
-        assertEquals(1, r.size());
+        Kev.E e = one(-1);
         int statusNote = k.exitStatusNote();
         // The JDK reaps its child at once; the simulation knows the status only if it looked first.
-        if ((r.get(0).fflags() & statusNote) != 0) assertEquals(9, r.get(0).data(), "SIGKILL");
-        else assertEquals(0, r.get(0).data());
+        if ((e.fflags() & statusNote) != 0) assertEquals(9, e.data(), "SIGKILL");
+        else assertEquals(0, e.data());
         assertEquals(List.of(), call(4, 0), "reported once");
     }
 
