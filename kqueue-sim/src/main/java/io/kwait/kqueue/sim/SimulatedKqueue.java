@@ -44,6 +44,15 @@
  *    replace the caller's NIO interrupt hook (the JDK keeps one per thread) and so break the
  *    backend's. Timeouts: NULL waits without limit, a zero timespec polls, others wait at most
  *    that long (rounded up to milliseconds).
+ *
+ * 7. The simulation's own fds (each queue's epoll fd and eventfd, each pidfd) sit in the process's
+ *    fd table, where a real kqueue keeps nothing: for the simulated process those numbers are not
+ *    open. A change that names one answers EBADF, as that free number would on a kqueue, and never
+ *    reaches epoll_ctl: there, epoll would find the pidfd's own item under the number (items are
+ *    keyed by number and file), retag it for the fd knote (EEXIST, then EPOLL_CTL_MOD) and remove it
+ *    with the knote, and the process's exit would never be reported. A backend sends such a change
+ *    when one queued for a channel's number rides along with a kevent() after the channel was closed
+ *    and a pidfd took the number.
  */
 package io.kwait.kqueue.sim;
 
@@ -128,6 +137,11 @@ public final class SimulatedKqueue implements KqueueBinding {
     private final LibC libc;
     private final jnr.ffi.Runtime runtime;
     private final Map<Integer, Queue> queues = new ConcurrentHashMap<>();
+    /**
+     * The fds the simulation itself holds (every queue's epoll fd and eventfd, every pidfd): no
+     * fds of the simulated process, whose kernel keeps such things out of its fd table (fact 7).
+     */
+    private final java.util.Set<Integer> ownFds = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<int[]> errno = ThreadLocal.withInitial(() -> new int[1]);
     private final int[] linuxToOs;
     private final int[] osToLinux;
@@ -208,6 +222,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             q.close();
             return 0;
         }
+        if (ownFds.contains(fd)) return fail(k.errnos().ebadf()); // fact 7: not the simulated process's fd
         if (libc.close(fd) < 0) return failLinux();
         for (Queue other : queues.values()) other.purgeFd(fd); // closing an fd removes its knotes
         return 0;
@@ -424,6 +439,8 @@ public final class SimulatedKqueue implements KqueueBinding {
             }
             this.epfd = ep;
             this.wakeFd = efd;
+            ownFds.add(ep);
+            ownFds.add(efd);
             one.bytes.putLong(0, 1L);
         }
 
@@ -517,7 +534,8 @@ public final class SimulatedKqueue implements KqueueBinding {
                 return k.errnos().einval(); // not simulated (NOT_MODELED)
             }
             if (fdFilter) {
-                if (ident < 0 || ident > Integer.MAX_VALUE || libc.fcntl((int) ident, 1, 0) < 0) {
+                // Fact 7: a number that is one of the simulation's own fds is not open for the simulated process.
+                if (ident < 0 || ident > Integer.MAX_VALUE || ownFds.contains((int) ident) || libc.fcntl((int) ident, 1, 0) < 0) {
                     if (ident >= 0 && ident <= Integer.MAX_VALUE) purgeFd((int) ident);
                     return k.errnos().ebadf();
                 }
@@ -641,15 +659,16 @@ public final class SimulatedKqueue implements KqueueBinding {
                 return osErrno(err == Linux.EPERM ? Linux.ENOSYS : err); // no pidfds here: cannot simulate
             }
             int pidfd = (int) rc;
+            ownFds.add(pidfd);
             ProcWatch w = new ProcWatch(pid, pidfd, startTime(pid), kn);
             boolean zombie = isReadable(pidfd);
             if (zombie && !zombiesFire) {
-                libc.close(pidfd);
+                closeOwn(pidfd);
                 return k.errnos().esrch(); // macOS/OpenBSD: proc_find refuses zombies
             }
             boolean wantStatus = notes.exitStatus() != 0 && (kn.sfflags & notes.exitStatus()) != 0;
             if (wantStatus && !isOurChild(pid)) { // xnu before cansignal(): the parent only
-                libc.close(pidfd);
+                closeOwn(pidfd);
                 return k.errnos().eacces();
             }
             if (zombie) {
@@ -662,7 +681,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             w.tag = nextTag++;
             if (epollCtl(epfd, Linux.EPOLL_CTL_ADD, pidfd, Linux.EPOLLIN, w.tag) < 0) {
                 int err = LibCRuntime.errno();
-                libc.close(pidfd);
+                closeOwn(pidfd);
                 return osErrno(err);
             }
             byTag.put(w.tag, w);
@@ -719,7 +738,7 @@ public final class SimulatedKqueue implements KqueueBinding {
             if (kn.proc != null) {
                 ProcWatch w = kn.proc;
                 if (w.tag != 0) byTag.remove(w.tag);
-                libc.close(w.pidfd); // removes its epoll item too
+                closeOwn(w.pidfd); // removes its epoll item too
                 kn.proc = null;
             }
         }
@@ -962,15 +981,21 @@ public final class SimulatedKqueue implements KqueueBinding {
 
         private void release() {
             for (Knote kn : new ArrayList<>(knotes.values())) {
-                if (kn.proc != null) libc.close(kn.proc.pidfd);
+                if (kn.proc != null) closeOwn(kn.proc.pidfd);
             }
             knotes.clear();
             fds.clear();
             byTag.clear();
             pending.clear();
-            libc.close(wakeFd);
-            libc.close(epfd);
+            closeOwn(wakeFd);
+            closeOwn(epfd);
         }
+    }
+
+    /** Closes one of the simulation's own fds; its number leaves {@link #ownFds} first, so it is never refused once reused. */
+    private void closeOwn(int fd) {
+        ownFds.remove(fd);
+        libc.close(fd);
     }
 
     // ================================================================ /proc

@@ -428,6 +428,57 @@ abstract class SimulatedKqueueTestBase {
         assertEquals(List.of(), call(4, 0), "reported once");
     }
 
+    /**
+     * Fact 7 of SimulatedKqueue: the simulation's pidfd is no fd of the simulated process. A change
+     * naming its number (what a change queued for a closed channel's number does once a pidfd took
+     * it) answers EBADF and leaves the process watched. Before, EV_ADD EVFILT_READ on the number
+     * retagged the pidfd's epoll item and EV_DELETE removed it: the exit was never reported.
+     */
+    @Test
+    void aChangeNamingTheNumberOfTheSimulationsPidfdLeavesTheProcessWatched() throws Exception {
+        Process p = new ProcessBuilder("sleep", "30").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        p.getOutputStream().close();
+        toClose.push(() -> {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        });
+        java.util.Set<Integer> before = pidfds();
+        kev.add(p.pid(), k.filters().proc(), f.add() | f.receipt(), k.notes().exit(), 0, 3);
+        assertEquals(0, call(4, 0).get(0).data());
+        java.util.Set<Integer> mine = pidfds();
+        mine.removeAll(before);
+        assertEquals(1, mine.size(), "the simulation's pidfd for the child: " + mine);
+        int n = mine.iterator().next();
+        kev.add(n, k.filters().read(), f.add() | f.receipt(), 0, 0, 5);
+        kev.add(n, k.filters().read(), f.delete() | f.receipt(), 0, 0, 0);
+        List<Kev.E> receipts = call(4, 0);
+        assertEquals(2, receipts.size());
+        assertEquals(k.errnos().ebadf(), receipts.get(0).data(), "EV_ADD on fd " + n + ": not an fd of the simulated process");
+        p.destroyForcibly();
+        List<Kev.E> r = call(4, TimeUnit.SECONDS.toNanos(10));
+        assertEquals(1, r.size(), "the exit, after changes on its pidfd's number: " + r);
+        assertEquals(k.filters().proc(), r.get(0).filter());
+        assertEquals(p.pid(), r.get(0).ident());
+    }
+
+    /** The pidfds this process holds now. */
+    static java.util.Set<Integer> pidfds() throws IOException {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        String[] names = new File("/proc/self/fd").list();
+        if (names == null) return out;
+        for (String name : names) {
+            try {
+                if (java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd", name)).toString().matches("anon_inode:\\[pidfd\\]|pidfd:.*")) {
+                    out.add(Integer.parseInt(name));
+                }
+            } catch (IOException | NumberFormatException gone) {
+                // closed meanwhile (the listing's own fd among them)
+            }
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ the rest of the binding
 
     @Test
