@@ -20,30 +20,39 @@ import java.util.stream.Stream;
  * {@code -Dtest='EpollTest$Chans*'} would match nothing. Generated, every backend has its own
  * {@code EpollTest$Chans}.
  *
- * <p>To bind a new suite to every backend, add one line to {@link #SUITES}; to add a backend, one
- * entry to {@link #BACKENDS}. By hand: {@code java tests/src/build/BindingClasses.java OUT_DIR}.
+ * <p>To bind a new suite to every backend, add one line to the table of {@link #SUITES}; to add a
+ * backend, one entry to {@link #BACKENDS}. By hand: {@code java tests/src/build/BindingClasses.java OUT_DIR}.
  */
 class BindingClasses {
 
     /** One conformance suite: the {@code @Nested} class's name and the abstract class it extends. */
     record Suite(String nested, String conformance) {}
 
-    /** Every suite, bound to every backend in this order. */
-    static final List<Suite> SUITES = List.of(
-            new Suite("KernelContract", "io.kwait.tests.KernelContractConformance"),
-            new Suite("Fds", "io.kwait.tests.FdConformance"),
-            new Suite("Processes", "io.kwait.tests.ProcessConformance"),
-            new Suite("ManyProcesses", "io.kwait.tests.ManyProcessesConformance"),
-            new Suite("Timers", "io.kwait.tests.TimerConformance"),
-            new Suite("Signals", "io.kwait.tests.SignalConformance"),
-            new Suite("Tasks", "io.kwait.tests.TaskConformance"),
-            new Suite("Chans", "io.kwait.tests.ChanConformance"),
-            new Suite("Scenarios", "io.kwait.tests.ScenarioConformance"),
-            new Suite("Children", "io.kwait.tests.ChildConformance"),
-            new Suite("ReliabilityStress", "io.kwait.tests.reliability.StressConformance"),
-            new Suite("ReliabilityFaults", "io.kwait.tests.reliability.FaultConformance"),
-            new Suite("ReliabilityLeaks", "io.kwait.tests.reliability.LeakConformance"),
-            new Suite("ReliabilityRaces", "io.kwait.tests.reliability.RaceConformance"));
+    /** Every suite, bound to every backend in this order: one line each, the {@code @Nested} name, then the class. */
+    static final List<Suite> SUITES = suites("""
+            KernelContract     io.kwait.tests.KernelContractConformance
+            Fds                io.kwait.tests.FdConformance
+            Processes          io.kwait.tests.ProcessConformance
+            ManyProcesses      io.kwait.tests.ManyProcessesConformance
+            Timers             io.kwait.tests.TimerConformance
+            Signals            io.kwait.tests.SignalConformance
+            Tasks              io.kwait.tests.TaskConformance
+            Chans              io.kwait.tests.ChanConformance
+            Scenarios          io.kwait.tests.ScenarioConformance
+            Children           io.kwait.tests.ChildConformance
+            ReliabilityStress  io.kwait.tests.reliability.StressConformance
+            ReliabilityFaults  io.kwait.tests.reliability.FaultConformance
+            ReliabilityLeaks   io.kwait.tests.reliability.LeakConformance
+            ReliabilityRaces   io.kwait.tests.reliability.RaceConformance
+            """);
+
+    static List<Suite> suites(String table) {
+        return table.lines().map(String::trim).filter(l -> !l.isEmpty()).map(l -> {
+            String[] two = l.split("\\s+");
+            if (two.length != 2) throw new IllegalArgumentException("a suite line is a name and a class: " + l);
+            return new Suite(two[0], two[1]);
+        }).toList();
+    }
 
     /** A JUnit tag on one backend's {@code @Nested} suite, so a build execution can pick it out. */
     record Tagged(String nested, String tag, String why) {}
