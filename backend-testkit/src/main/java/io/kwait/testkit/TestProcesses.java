@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,19 @@ public final class TestProcesses {
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         p.getOutputStream().close();
+        return p;
+    }
+
+    /**
+     * {@link #child(String...)}, destroyed and reaped (at most 10 s) after the test by the closer
+     * handed to {@code closeAfter} (a test's list of things to close).
+     */
+    public static Process child(Consumer<AutoCloseable> closeAfter, String... command) throws IOException {
+        Process p = child(command);
+        closeAfter.accept(() -> {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        });
         return p;
     }
 

@@ -11,6 +11,7 @@ import io.kwait.spi.ReadyFlags;
 import io.kwait.spi.Source;
 import io.kwait.testkit.BackendContract;
 import io.kwait.testkit.Reports;
+import io.kwait.testkit.TestProcesses;
 import io.kwait.testkit.TestSource;
 import org.junit.jupiter.api.Test;
 
@@ -97,14 +98,7 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
     }
 
     Process child(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        p.getOutputStream().close();
-        track(() -> {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        });
-        return p;
+        return TestProcesses.child(this::track, command);
     }
 
     // ------------------------------------------------------------------ basics

@@ -6,6 +6,7 @@ import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.NioInternals;
 import io.kwait.nativeio.kqueue.KqueueConstants;
 import io.kwait.nativeio.kqueue.KqueuePlatform;
+import io.kwait.testkit.TestProcesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -352,9 +353,7 @@ abstract class SimulatedKqueueTestBase {
 
     @Test
     void aReapedProcessIsEsrch() throws Exception {
-        Process p = new ProcessBuilder("true").redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        p.getOutputStream().close();
+        Process p = TestProcesses.child("true");
         assertTrue(p.waitFor(10, TimeUnit.SECONDS)); // the JDK reaped it
         kev.add(p.pid(), k.filters().proc(), f.add() | f.receipt(), k.notes().exit(), 0, 1);
         assertEquals(k.errnos().esrch(), call(4, 0).get(0).data());
@@ -409,13 +408,7 @@ abstract class SimulatedKqueueTestBase {
 
     @Test
     void theExitOfAChildWithStatusOnMacos() throws Exception {
-        Process p = new ProcessBuilder("sleep", "30").redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        p.getOutputStream().close();
-        toClose.push(() -> {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        });
+        Process p = TestProcesses.child(toClose::push, "sleep", "30");
         int status = k.notes().exitStatus();
         kev.add(p.pid(), k.filters().proc(), f.add() | f.receipt(), k.notes().exit() | status, 0, 3);
         assertEquals(0, call(4, 0).get(0).data(), "granted to the parent");
@@ -436,13 +429,7 @@ abstract class SimulatedKqueueTestBase {
      */
     @Test
     void aChangeNamingTheNumberOfTheSimulationsPidfdLeavesTheProcessWatched() throws Exception {
-        Process p = new ProcessBuilder("sleep", "30").redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        p.getOutputStream().close();
-        toClose.push(() -> {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        });
+        Process p = TestProcesses.child(toClose::push, "sleep", "30");
         java.util.Set<Integer> before = pidfds();
         kev.add(p.pid(), k.filters().proc(), f.add() | f.receipt(), k.notes().exit(), 0, 3);
         assertEquals(0, call(4, 0).get(0).data());
