@@ -97,7 +97,6 @@ public final class ChanHome implements Home {
         private Object item;
         /** The channel was closed under it (set under the channel's lock, read by the owner after a post). */
         private volatile boolean closedUnder;
-        boolean published;
 
         Offer(ChanHome home, WaitCall call, int index, Event e, Selection selection) {
             this.home = home;
@@ -179,9 +178,9 @@ public final class ChanHome implements Home {
         Selection sel = call.selection;
         if (sel == null) return;
         Offer[] offers = sel.offers.toArray(new Offer[0]);
-        Access.api().commitOrOffer(offers, !poll && !call.done);
-        for (Offer o : offers) {
-            if (o.published) {
+        if (Access.api().commitOrOffer(offers, !poll && !call.done)) {
+            // Left on their channels: withdrawn (and settled) by the wait's undo, however it ends.
+            for (Offer o : offers) {
                 call.add(new Subscription(call, o.index, this, o, 0));
                 subscribed++;
             }
