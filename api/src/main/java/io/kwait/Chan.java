@@ -63,7 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       returns on its timeout or on another event, and a wait that throws, took and sent nothing
  *       through it. If the task is cancelled (the thread interrupted, the kernel closed) just as
  *       one commits, the wait returns it normally and the cancellation is seen at the next wait,
- *       as for {@code send} and {@code receive}.</li>
+ *       as for {@code send} and {@code receive}. Likewise when the backend's poll fails (an
+ *       {@code UncheckedIOException}) in a wait that had committed one: that wait returns what
+ *       fired, the committed operation with it, and the next wait on the kernel throws the failure.</li>
  *   <li><b>Closed.</b> A committing receive fires with {@link Fired#isEof()} (nothing taken) once
  *       the channel is closed and drained; a committing send fires with {@code isEof()} and
  *       {@link Fired#isError()} (a {@link ChanClosedException}): not sent.</li>

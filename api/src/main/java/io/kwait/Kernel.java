@@ -154,6 +154,10 @@ public final class Kernel implements AutoCloseable {
      * @throws ClosedKernelException        the kernel is closed
      * @throws TaskCancelledException       the calling task was cancelled
      * @throws InterruptedException         the calling (plain) thread was interrupted
+     * @throws java.io.UncheckedIOException the backend's poll failed (the OS multiplexer itself); when
+     *                                      it failed in a wait that had committed a channel operation,
+     *                                      that wait returned it and this is thrown by the next wait
+     *                                      (see {@link Chan}, "Nothing unreported")
      */
     public List<Fired> wait(List<? extends Event> events, Duration timeout) throws InterruptedException {
         Objects.requireNonNull(events, "events: pass a list of Event; use Task.sleep(...) to only sleep");

@@ -207,6 +207,19 @@ public final class ChanHome implements Home {
         return call.done;
     }
 
+    /**
+     * {@link #settle} for a wait that is failing (a poll threw): returns whether one of its
+     * committing events committed, whose {@code Fired} is then in the results. Such a wait
+     * returns them rather than throw, since the operation cannot be undone (a receiver's message
+     * was taken, a sender's was handed on).
+     */
+    boolean settleFailing(WaitCall call) {
+        Selection sel = call.selection;
+        if (sel == null) return false;
+        settle(call);
+        return sel.state.get() >= 0;
+    }
+
     private static Fired readinessFired(Event e, int readiness) {
         return Access.api().fired(e, readiness == READY_CLOSED ? Access.EOF : 0, 0, null, null, false);
     }

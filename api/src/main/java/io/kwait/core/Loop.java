@@ -43,6 +43,11 @@ public final class Loop {
     private volatile boolean closed;
     /** Bumped whenever something becomes runnable or a wait completes; a poll that sees it move does not block. */
     int progress;
+    /**
+     * A poll failure held back: it came in a wait that had committed a channel operation, which
+     * returned that operation instead; the next wait on this kernel throws it. Owner thread only.
+     */
+    private RuntimeException heldFailure;
 
     public Loop(Backend backend, TimeSource time) {
         this.backend = backend;
@@ -138,10 +143,15 @@ public final class Loop {
     }
 
     private List<Fired> waitInTask(TaskCore task, Event[] list, Duration timeout) {
+        throwHeldFailure();
         WaitCall call = new WaitCall(this, list, task, time.nanoTime());
         try {
-            subscribeAll(call, timeout);
-            if (!call.done) task.suspend(call.suspension);
+            try {
+                subscribeAll(call, timeout);
+                if (!call.done) task.suspend(call.suspension); // a poll on the way may throw
+            } catch (RuntimeException e) {
+                holdIfCommitted(call, e);
+            }
             // A channel operation that committed is never undone: a cancelled wait that made one returns it.
             if (!chans.settle(call)) throw task.cancelledException();
             List<Fired> results = call.results();
@@ -154,20 +164,25 @@ public final class Loop {
 
     private List<Fired> waitOnThread(Event[] list, Duration timeout) throws InterruptedException {
         if (Thread.interrupted()) throw new InterruptedException();
+        throwHeldFailure();
         WaitCall call = new WaitCall(this, list, null, time.nanoTime());
         try {
-            drainInbox();
-            subscribeAll(call, timeout);
-            while (!call.done) {
-                if (closed) {
-                    if (chans.settle(call)) break; // a committed channel operation is returned, never dropped
-                    throw Access.api().closedKernel("kernel was closed while waiting");
+            try {
+                drainInbox();
+                subscribeAll(call, timeout);
+                while (!call.done) {
+                    if (closed) {
+                        if (chans.settle(call)) break; // a committed channel operation is returned, never dropped
+                        throw Access.api().closedKernel("kernel was closed while waiting");
+                    }
+                    pollOnce(-1);
+                    if (!call.done && Thread.interrupted()) {
+                        if (!chans.settle(call)) throw new InterruptedException();
+                        Thread.currentThread().interrupt(); // the committed wait returns; the next one sees the interrupt
+                    }
                 }
-                pollOnce(-1);
-                if (!call.done && Thread.interrupted()) {
-                    if (!chans.settle(call)) throw new InterruptedException();
-                    Thread.currentThread().interrupt(); // the committed wait returns; the next one sees the interrupt
-                }
+            } catch (RuntimeException e) {
+                holdIfCommitted(call, e);
             }
             chans.settle(call);
             List<Fired> results = call.results();
@@ -176,6 +191,24 @@ public final class Loop {
         } finally {
             call.undoAll();
         }
+    }
+
+    /**
+     * A wait failed with {@code e} (a poll threw): rethrows it, unless the wait had committed a
+     * channel operation, which is never undone; then that wait returns it and the next wait
+     * throws {@code e} ({@link #heldFailure}).
+     */
+    private void holdIfCommitted(WaitCall call, RuntimeException e) {
+        if (!chans.settleFailing(call)) throw e;
+        if (heldFailure == null) heldFailure = e;
+        else if (heldFailure != e) heldFailure.addSuppressed(e);
+    }
+
+    private void throwHeldFailure() {
+        RuntimeException e = heldFailure;
+        if (e == null) return;
+        heldFailure = null;
+        throw e;
     }
 
     private void subscribeAll(WaitCall call, Duration timeout) {

@@ -27,8 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Committing channel events and a poll that fails (Chan's Javadoc, "Nothing unreported"): a wait
- * that throws leaves no offer behind on its channels. On a backend whose poll throws when told to.
+ * Committing channel events and a poll that fails (Chan's Javadoc, "Nothing unreported"): a
+ * committed operation is never lost to a poll that fails later in the same wait (the wait returns
+ * it, and the next wait on the kernel throws the failure), and a wait that throws leaves no offer
+ * behind on its channels. On a backend whose poll throws when told to.
  */
 @Timeout(20)
 class ChanCommitPollFailureTest {
@@ -73,6 +75,65 @@ class ChanCommitPollFailureTest {
 
     private List<Fired> waitOn(Event... events) throws InterruptedException {
         return loop.wait(events, Duration.ofSeconds(10));
+    }
+
+    /** The failure held back by a wait that returned a committed operation is the next wait's. */
+    private void nextWaitThrowsThenWaitsWork() throws InterruptedException {
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> waitOn(Event.after(Duration.ZERO)));
+        assertTrue(e.getMessage().contains("the multiplexer failed (test)"), e.getMessage());
+        assertEquals(1, waitOn(Event.after(Duration.ZERO)).size(), "the failure is thrown once");
+    }
+
+    @Test
+    void aReceiveThatCommitsAtOnceIsReturnedWhenThePollFails() throws Exception {
+        Chan<String> c = Chan.unbounded();
+        assertTrue(c.trySend("m"));
+        backend.failures.set(1);
+        List<Fired> fired = waitOn(Event.receive(c));
+        assertEquals(1, fired.size(), "fired " + fired);
+        assertEquals("m", fired.get(0).result());
+        assertFalse(c.tryReceive().isPresent());
+        nextWaitThrowsThenWaitsWork();
+    }
+
+    @Test
+    void aReceiveCommittedBySenderUnderTheWaitIsReturnedWhenThePollFails() throws Exception {
+        Chan<String> c = Chan.unbounded();
+        backend.failures.set(1);
+        Thread sender = Thread.ofPlatform().name("sender").start(() -> {
+            try {
+                backend.blocking.await(); // the waiter's offer is on the channel
+                c.send("m");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        List<Fired> fired = waitOn(Event.receive(c));
+        sender.join(10_000);
+        assertEquals(1, fired.size(), "fired " + fired);
+        assertEquals("m", fired.get(0).result());
+        nextWaitThrowsThenWaitsWork();
+    }
+
+    @Test
+    void aSendTakenByAReceiverUnderTheWaitIsReturnedWhenThePollFails() throws Exception {
+        Chan<String> c = Chan.rendezvous();
+        backend.failures.set(1);
+        String[] got = new String[1];
+        Thread receiver = Thread.ofPlatform().name("receiver").start(() -> {
+            try {
+                backend.blocking.await();
+                got[0] = c.receive();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        List<Fired> fired = waitOn(Event.send(c, "m"));
+        receiver.join(10_000);
+        assertEquals("m", got[0]);
+        assertEquals(1, fired.size(), "the receiver has the message, so the send fired: " + fired);
+        assertFalse(fired.get(0).isError());
+        nextWaitThrowsThenWaitsWork();
     }
 
     @Test
