@@ -30,6 +30,7 @@ import io.kwait.nativeio.Memory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.function.LongPredicate;
 
 /** The kqueue backend's batched changes (fact 3), and the changes applied at once with EV_RECEIPT (fact 4). */
 final class ChangeList {
@@ -46,6 +47,8 @@ final class ChangeList {
     private final Memory receipts;
     /** Two kevents: a change applied at once (index 0) and its receipt (index 1). */
     private final Memory single;
+    /** Whether an EV_ADD's udata names a descriptor whose channels were all closed since it was queued (fact 5 in KqueueBackend). */
+    private LongPredicate closedSince = udata -> false;
 
     /** @param reports where the errors of a standalone flush go */
     ChangeList(OpenKqueue kq, KqueueReports reports) {
@@ -60,6 +63,41 @@ final class ChangeList {
     /** The number of changes queued. */
     int count() {
         return count;
+    }
+
+    /** Sets the test of {@link #dropClosed()} (once, after the table exists). */
+    void dropWhen(LongPredicate closedSince) {
+        this.closedSince = closedSince;
+    }
+
+    /**
+     * Fact 5 in KqueueBackend: takes out every queued EV_ADD whose channel was closed since it was
+     * queued, before a kevent() applies the list. Its number may name another file by now (one the
+     * program opened since), which would get a knote nobody owns. Called right before each kevent()
+     * that carries the list; a close by another thread after that is the same race as on epoll.
+     */
+    void dropClosed() {
+        drop(closedSince);
+    }
+
+    /** Fact 5 in KqueueBackend: takes out the queued EV_ADDs of one descriptor (its closed channel was forgotten). */
+    void dropAddsOf(long tag) {
+        drop(udata -> udata == tag);
+    }
+
+    private void drop(LongPredicate addOf) {
+        if (count == 0) return;
+        KeventLayout layout = kq.layout;
+        ByteBuffer b = changes.bytes;
+        int size = layout.size();
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            long udata = layout.udata(b, i);
+            if ((layout.flags(b, i) & kq.evAdd) != 0 && udata != Knotes.NO_ENTRY && addOf.test(udata)) continue;
+            if (kept != i) b.put(kept * size, b, i * size, size);
+            kept++;
+        }
+        count = kept;
     }
 
     /** The address of the queued changes, for a kevent() that applies them. */
@@ -97,7 +135,9 @@ final class ChangeList {
 
     /** Fact 3/4: applies the queued changes on their own, with EV_RECEIPT, and files their errors. */
     private void flush() throws IOException {
+        dropClosed();
         int n = count;
+        if (n == 0) return;
         KeventLayout layout = kq.layout;
         ByteBuffer b = changes.bytes;
         for (int i = 0; i < n; i++) layout.setFlags(b, i, layout.flags(b, i) | kq.evReceipt);

@@ -113,6 +113,7 @@ final class KeventWait {
 
     /** One kevent() with the batched changes and a wait of at most {@code timeoutNanos} (fact 9). */
     private int keventWait(long timeoutNanos) throws IOException {
+        changes.dropClosed(); // fact 5 in KqueueBackend
         int nch = changes.count();
         if (capacity < nch) growEvents(nch); // fact 4 in ChangeList: room for an error per change (the list grew during a report)
         boolean blocking = timeoutNanos != 0;

@@ -18,6 +18,13 @@
  *    forgets owners whose channel is closed; a new owner of a live entry re-sends EV_ADD, which
  *    creates the knote if the number names a new file and updates it otherwise. Raw-fd owners are
  *    kept: a raw fd source means "fd number N", whatever it is now (as in the epoll backend).
+ *    Registrations are batched (fact 3 in ChangeList), and a wait may return before any kevent()
+ *    applied them (a task or channel event fires first, so no poll runs); the program may then
+ *    close the channel, and its number go to the next file it opens. So an EV_ADD whose every
+ *    owner's channel is closed (or whose entry was forgotten) is taken out of the list before the
+ *    kevent() that carries it (ChangeList.dropClosed): sent, it would put a knote nobody owns on
+ *    that other file (on the simulation, whose pidfds are numbers too, it took a process's exit
+ *    away: LeakConformance.processExitsAmidRandomMixesAreSeen, wait 19206).
  *
  * 8. Wakeup: EVFILT_USER with EV_CLEAR, triggered by kevent(NOTE_TRIGGER) from any thread
  *    (UserFilterWaker). Where the headers lack it, or the kernel refuses the EV_ADD probe at open
@@ -154,6 +161,7 @@ public final class KqueueBackend extends TableBackend<Knotes> {
         this.procs = new ProcWatch(q, table, this::forget);
         this.reports = new KqueueReports(q, table, w, this::forget, procs);
         this.changes = new ChangeList(q, reports);
+        changes.dropWhen(this::closedSinceQueued);
         procs.use(changes);
         this.wait = new KeventWait(q, changes, reports, table, w);
     }
@@ -238,9 +246,26 @@ public final class KqueueBackend extends TableBackend<Knotes> {
             for (int bit = Interest.READ; bit <= Interest.EXIT; bit <<= 1) {
                 if ((e.added & bit) != 0) changes.queueQuietly(e.ident(), kq.filterOf(bit), kq.evDelete, 0, NO_ENTRY);
             }
+        } else {
+            changes.dropAddsOf(e.tag()); // fact 5: and its EV_ADDs still queued must not reach the number's next file
         }
         e.added = 0;
         table.remove(e);
+    }
+
+    /**
+     * Fact 5: whether a queued EV_ADD with this udata must not be sent: every owner of its fd entry
+     * is a channel that is closed now. (An entry forgotten since took its EV_ADDs along if its
+     * channel was closed, see {@link #forget}; one forgotten while open may be followed by a new
+     * EV_ADD for the number, whose EV_DELETE in between must find a knote.)
+     */
+    private boolean closedSinceQueued(long udata) {
+        Knotes e = table.atTag(udata);
+        if (e == null || e.process || e.ownerCount() == 0) return false;
+        for (int i = 0; i < e.ownerCount(); i++) {
+            if (!e.owner(i).isClosedChannel()) return false;
+        }
+        return true;
     }
 
     /** Brings the descriptor's knotes in line with its owners' interest; {@code force} re-sends EV_ADD for every wanted filter. */
