@@ -152,19 +152,7 @@ public final class Chan<T> implements Iterable<T> {
         }
         if (toWake != null) toWake.wake();
         notifyWatchers(notify);
-        if (node == null) return;
-        try {
-            node.await();
-        } catch (InterruptedException | TaskCancelledException e) {
-            synchronized (lock) {
-                if (node.outcome() == Suspension.PENDING) {
-                    senders.remove(node);
-                    throw e;
-                }
-            }
-            keepInterrupt(e);
-        }
-        if (node.outcome() == Suspension.CLOSED) throw new ChanClosedException("channel closed before the message was received");
+        if (node != null) await(node, senders, "channel closed before the message was received");
     }
 
     /**
@@ -194,19 +182,30 @@ public final class Chan<T> implements Iterable<T> {
         if (woken != null) woken.wake(); // outside the lock, as every wake
         notifyWatchers(waiting);
         if (node == null) return (T) out[0];
+        await(node, receivers, "receive on a closed and drained channel");
+        return (T) node.item();
+    }
+
+    /**
+     * Waits until a counterparty (or close) completes {@code node}, which is parked in
+     * {@code queue}. A cancel or interrupt that comes first takes it out of the queue and is
+     * thrown: the operation did not happen; one that comes after is kept for the next wait.
+     *
+     * @throws ChanClosedException with {@code closedMessage} when close completed it
+     */
+    private void await(Suspension node, ArrayDeque<ChanHome.Party> queue, String closedMessage) throws InterruptedException {
         try {
             node.await();
         } catch (InterruptedException | TaskCancelledException e) {
             synchronized (lock) {
                 if (node.outcome() == Suspension.PENDING) {
-                    receivers.remove(node);
+                    queue.remove(node);
                     throw e;
                 }
             }
             keepInterrupt(e);
         }
-        if (node.outcome() == Suspension.CLOSED) throw new ChanClosedException("receive on a closed and drained channel");
-        return (T) node.item();
+        if (node.outcome() == Suspension.CLOSED) throw new ChanClosedException(closedMessage);
     }
 
     /**
