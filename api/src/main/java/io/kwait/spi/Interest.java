@@ -20,12 +20,18 @@ public final class Interest {
 
     /** Renders a bit set for messages, e.g. {@code "READ|WRITE"}. */
     public static String toString(int ops) {
-        if (ops == 0) return "NONE";
+        return render(ops, "READ", "WRITE", "EXIT");
+    }
+
+    /**
+     * {@code bits} as the names of its set bits ({@code names[i]} for bit {@code 1 << i}) joined by
+     * {@code |}, unnamed ones as one hex rest; {@code "NONE"} for 0. Also renders {@link ReadyFlags}.
+     */
+    static String render(int bits, String... names) {
+        if (bits == 0) return "NONE";
         StringBuilder sb = new StringBuilder();
-        if ((ops & READ) != 0) sb.append("READ|");
-        if ((ops & WRITE) != 0) sb.append("WRITE|");
-        if ((ops & EXIT) != 0) sb.append("EXIT|");
-        int rest = ops & ~(READ | WRITE | EXIT);
+        for (int i = 0; i < names.length; i++) if ((bits & (1 << i)) != 0) sb.append(names[i]).append('|');
+        int rest = bits & ~((1 << names.length) - 1);
         if (rest != 0) sb.append("0x").append(Integer.toHexString(rest)).append('|');
         return sb.substring(0, sb.length() - 1);
     }

@@ -16,13 +16,6 @@ public final class ReadyFlags {
 
     /** Renders a bit set for messages, e.g. {@code "EOF|ERROR"}. */
     public static String toString(int flags) {
-        if (flags == 0) return "NONE";
-        StringBuilder sb = new StringBuilder();
-        if ((flags & EOF) != 0) sb.append("EOF|");
-        if ((flags & ERROR) != 0) sb.append("ERROR|");
-        if ((flags & EXIT_STATUS) != 0) sb.append("EXIT_STATUS|");
-        int rest = flags & ~(EOF | ERROR | EXIT_STATUS);
-        if (rest != 0) sb.append("0x").append(Integer.toHexString(rest)).append('|');
-        return sb.substring(0, sb.length() - 1);
+        return Interest.render(flags, "EOF", "ERROR", "EXIT_STATUS");
     }
 }
