@@ -2,16 +2,18 @@ package io.kwait.nativeio;
 
 import io.kwait.nativeio.spawn.PosixSpawner;
 import io.kwait.spi.Backend;
+import io.kwait.spi.ReadySink;
 import io.kwait.spi.Source;
 import io.kwait.spi.Spawner;
 
+import java.io.IOException;
 import java.util.Objects;
 
 /**
  * What the native backends share above their {@link DescriptorTable}: the {@link Backend} methods
  * that are bookkeeping only (deregistration, the registration count, wakeup, close, the spawner)
- * and the checks every registration starts with. Each backend adds its system calls: how an owner
- * is forgotten in the kernel, and what close releases.
+ * and the checks every registration and every poll start with. Each backend adds its system calls:
+ * the poll itself, how an owner is forgotten in the kernel, and what close releases.
  *
  * @param <D> the backend's descriptor type
  */
@@ -40,6 +42,9 @@ public abstract class TableBackend<D extends Descriptor> implements Backend {
     /** Drops every trace of an owner, and its kernel state when it was its descriptor's last owner. */
     protected abstract void forget(Owner owner);
 
+    /** {@link #poll} once its arguments are checked and the backend is open. */
+    protected abstract int pollOpen(long timeoutNanos, ReadySink sink) throws IOException;
+
     /** Releases the kernel objects; called once by {@link #close()}, after the waker is closed and before nothing else. */
     protected abstract void release();
 
@@ -62,6 +67,13 @@ public abstract class TableBackend<D extends Descriptor> implements Backend {
         if (d == null) return null;
         table.forgetClosedChannels(d, this::forget); // forgetting the last owner removes the descriptor
         return table.atFd(fd);
+    }
+
+    @Override
+    public final int poll(long timeoutNanos, ReadySink sink) throws IOException {
+        Objects.requireNonNull(sink, "sink");
+        ensureOpen();
+        return pollOpen(timeoutNanos, sink);
     }
 
     @Override

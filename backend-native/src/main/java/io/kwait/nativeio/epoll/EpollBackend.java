@@ -63,7 +63,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -276,9 +275,7 @@ public final class EpollBackend extends TableBackend<EpollItem> {
     // ================================================================ poll, lifecycle
 
     @Override
-    public int poll(long timeoutNanos, ReadySink sink) throws IOException {
-        Objects.requireNonNull(sink, "sink");
-        ensureOpen();
+    protected int pollOpen(long timeoutNanos, ReadySink sink) throws IOException {
         return wait.poll(timeoutNanos, sink);
     }
 

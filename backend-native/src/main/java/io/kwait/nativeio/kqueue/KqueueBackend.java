@@ -291,9 +291,7 @@ public final class KqueueBackend extends TableBackend<Knotes> {
     // ================================================================ poll, lifecycle
 
     @Override
-    public int poll(long timeoutNanos, ReadySink sink) throws IOException {
-        Objects.requireNonNull(sink, "sink");
-        ensureOpen();
+    protected int pollOpen(long timeoutNanos, ReadySink sink) throws IOException {
         return wait.poll(timeoutNanos, sink);
     }
 
