@@ -4,10 +4,12 @@ import io.kwait.nativeio.binding.LibC;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Runtime;
+import java.util.function.Function;
 
 /**
  * Loads {@link LibC} once per JVM, lazily, and keeps why it failed if it did. Never throws from
- * {@link #reason()}, so availability probes can ask it.
+ * {@link #reason()}, so availability probes can ask it. {@link #load} binds another interface to
+ * the C library the same way (spawn's {@code SpawnLibC}).
  *
  * <p>Before loading, sets {@code jffi.unsafe.disabled=true} unless the application chose a value:
  * jffi otherwise does its own memory access through {@code sun.misc.Unsafe}, which JDK 24+ warns
@@ -19,26 +21,41 @@ public final class LibCRuntime {
     private LibCRuntime() {}
 
     private static final class Holder {
-        static final LibC LIBC;
-        static final Runtime RUNTIME;
-        static final String REASON;
+        static final Loaded<LibC> C = load(LibC.class, LibCRuntime::explain, "ioctlFixedArity", "ioctl");
+    }
 
-        static {
-            LibC libc = null;
-            Runtime runtime = null;
-            String reason = null;
-            try {
-                if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
-                String name = Platform.getNativePlatform().getStandardCLibraryName();
-                libc = LibraryLoader.create(LibC.class).map("ioctlFixedArity", "ioctl").load(name);
-                runtime = Runtime.getRuntime(libc);
-            } catch (Throwable t) { // LinkageError from jffi's JNI stub, SecurityException, anything: report, never throw
-                libc = null;
-                reason = explain(t);
-            }
-            LIBC = libc;
-            RUNTIME = runtime;
-            REASON = reason;
+    /**
+     * A JNR binding of the C library as {@link #load} made it: the library and its runtime, or
+     * why there is none ({@code library} null, {@code reason} set).
+     */
+    public record Loaded<T>(T library, Runtime runtime, String reason) {
+        /** No library, for {@code reason}. */
+        public static <T> Loaded<T> refused(String reason) {
+            return new Loaded<>(null, null, reason);
+        }
+
+        /** @throws IllegalStateException there is no library; the message says why */
+        public T libraryOrThrow() {
+            if (library == null) throw new IllegalStateException(reason);
+            return library;
+        }
+    }
+
+    /**
+     * Binds {@code binding} to the standard C library, after the jffi setting above; never throws.
+     *
+     * @param explain what a failure to load means, for {@link Loaded#reason()}
+     * @param renames pairs of a Java method name and the C symbol it binds
+     */
+    public static <T> Loaded<T> load(Class<T> binding, Function<Throwable, String> explain, String... renames) {
+        try {
+            if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
+            LibraryLoader<T> loader = LibraryLoader.create(binding);
+            for (int i = 0; i + 1 < renames.length; i += 2) loader.map(renames[i], renames[i + 1]);
+            T library = loader.load(Platform.getNativePlatform().getStandardCLibraryName());
+            return new Loaded<>(library, Runtime.getRuntime(library), null);
+        } catch (Throwable t) { // LinkageError from jffi's JNI stub, SecurityException, anything: report, never throw
+            return Loaded.refused(explain.apply(t));
         }
     }
 
@@ -69,7 +86,7 @@ public final class LibCRuntime {
 
     /** Why the C library cannot be used, or null when it can. */
     public static String reason() {
-        return Holder.REASON;
+        return Holder.C.reason();
     }
 
     /**
@@ -78,14 +95,12 @@ public final class LibCRuntime {
      * @throws IllegalStateException it could not be loaded; the message says why
      */
     public static LibC libc() {
-        LibC libc = Holder.LIBC;
-        if (libc == null) throw new IllegalStateException(Holder.REASON);
-        return libc;
+        return Holder.C.libraryOrThrow();
     }
 
     /** {@code errno} of the last call on this thread; read it right after the call that failed. */
     public static int errno() {
-        return Holder.RUNTIME.getLastError();
+        return Holder.C.runtime().getLastError();
     }
 
     /** {@code "Bad file descriptor (errno 9)"}: strerror and the number, for messages. */

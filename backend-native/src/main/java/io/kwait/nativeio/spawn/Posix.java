@@ -1,14 +1,12 @@
 package io.kwait.nativeio.spawn;
 
 import io.kwait.nativeio.binding.SpawnLibC;
+import io.kwait.nativeio.LibCRuntime;
 import io.kwait.nativeio.Memory;
 import io.kwait.nativeio.NioInternals;
 import java.nio.charset.Charset;
 import java.util.List;
 import java.util.Map;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Platform;
-import jnr.ffi.Runtime;
 
 /**
  * Loads {@link SpawnLibC} once and holds the numbers spawning needs, those of the OS this JVM runs
@@ -39,44 +37,24 @@ final class Posix {
     static final Map<String, Integer> SIGNALS = PLATFORM.signals();
 
     private static final class Holder {
-        static final SpawnLibC LIBC;
-        static final Runtime RUNTIME;
-        static final String REASON;
+        static final LibCRuntime.Loaded<SpawnLibC> C = load();
 
-        static {
-            SpawnLibC libc = null;
-            Runtime rt = null;
-            String reason = null;
-            if (DETECTED.problem() != null) {
-                reason = DETECTED.problem();
-            } else if (NioInternals.reason() != null) {
-                reason = NioInternals.reason();
-            } else {
-                try {
-                    if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
-                    libc = LibraryLoader.create(SpawnLibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
-                    rt = Runtime.getRuntime(libc);
-                    if (rt.addressSize() != 8) reason = "kwait's posix_spawn needs a 64-bit JVM";
-                } catch (Throwable t) {
-                    reason = "JNR could not bind posix_spawn from the C library (" + t + ")";
-                }
-            }
-            LIBC = reason == null ? libc : null;
-            RUNTIME = rt;
-            REASON = reason;
+        private static LibCRuntime.Loaded<SpawnLibC> load() {
+            if (DETECTED.problem() != null) return LibCRuntime.Loaded.refused(DETECTED.problem());
+            if (NioInternals.reason() != null) return LibCRuntime.Loaded.refused(NioInternals.reason());
+            LibCRuntime.Loaded<SpawnLibC> c = LibCRuntime.load(SpawnLibC.class,
+                    t -> "JNR could not bind posix_spawn from the C library (" + t + ")");
+            if (c.library() != null && c.runtime().addressSize() != 8) return LibCRuntime.Loaded.refused("kwait's posix_spawn needs a 64-bit JVM");
+            return c;
         }
     }
 
     /** Why children cannot be spawned natively here, or null. */
-    static String reason() { return Holder.REASON; }
+    static String reason() { return Holder.C.reason(); }
 
-    static SpawnLibC libc() {
-        SpawnLibC c = Holder.LIBC;
-        if (c == null) throw new IllegalStateException(Holder.REASON);
-        return c;
-    }
+    static SpawnLibC libc() { return Holder.C.libraryOrThrow(); }
 
-    static int errno() { return Holder.RUNTIME.getLastError(); }
+    static int errno() { return Holder.C.runtime().getLastError(); }
 
     /** {@code "error=2, No such file or directory"}, the JDK's wording in ProcessBuilder.start's messages. */
     static String describe(int errno) {
