@@ -5,6 +5,7 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Runtime;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Loads {@link LibC} once per JVM, lazily, and keeps why it failed if it did. Never throws from
@@ -82,6 +83,25 @@ public final class LibCRuntime {
             if (String.valueOf(e.getMessage()).contains(text)) return true;
         }
         return false;
+    }
+
+    /**
+     * The availability probe of a native backend, never throwing: the JDK internals first (before
+     * anything loads JNR), then the C library, then {@code check}, the mechanism's own (null when it
+     * works, else why not).
+     *
+     * @param mechanism for the message when a probe throws ({@code "epoll"})
+     */
+    public static String probe(String mechanism, Supplier<String> check) {
+        try {
+            String jdkReason = NioInternals.reason();
+            if (jdkReason != null) return jdkReason;
+            String libcReason = reason();
+            if (libcReason != null) return libcReason;
+            return check.get();
+        } catch (RuntimeException | LinkageError e) {
+            return "probing " + mechanism + " failed (" + e + "); use -Dkwait.backend=select";
+        }
     }
 
     /** Why the C library cannot be used, or null when it can. */

@@ -75,20 +75,16 @@ public final class EpollBackendProvider implements BackendProvider {
     }
 
     private static String probe() {
-        try {
-            if (!isLinux()) {
-                return "epoll exists on Linux only (this is " + System.getProperty("os.name", "?")
-                        + "); use the kqueue backend on macOS/BSD or select elsewhere";
-            }
-            String arch = System.getProperty("os.arch", "?");
-            if (!Linux.constantsVerifiedFor(arch)) {
-                return "kwait's Linux constants are not verified for architecture " + arch + " (verified: "
-                        + Linux.VERIFIED_ARCHES + "); use -Dkwait.backend=select";
-            }
-            String jdkReason = NioInternals.reason(); // before anything loads JNR
-            if (jdkReason != null) return jdkReason;
-            String libcReason = LibCRuntime.reason();
-            if (libcReason != null) return libcReason;
+        if (!isLinux()) {
+            return "epoll exists on Linux only (this is " + System.getProperty("os.name", "?")
+                    + "); use the kqueue backend on macOS/BSD or select elsewhere";
+        }
+        String arch = System.getProperty("os.arch", "?");
+        if (!Linux.constantsVerifiedFor(arch)) {
+            return "kwait's Linux constants are not verified for architecture " + arch + " (verified: "
+                    + Linux.VERIFIED_ARCHES + "); use -Dkwait.backend=select";
+        }
+        return LibCRuntime.probe("epoll", () -> {
             if (ModuleLayer.boot().findModule("jdk.net").isEmpty()) {
                 return "module jdk.net (jdk.nio.Channels) is missing from this runtime; add it to the jlink image"
                         + " (--add-modules jdk.net) or use -Dkwait.backend=select";
@@ -101,9 +97,7 @@ public final class EpollBackendProvider implements BackendProvider {
             if (efd < 0) return "eventfd failed: " + LibCRuntime.describe(LibCRuntime.errno()) + "; use -Dkwait.backend=select";
             libc.close(efd);
             return null;
-        } catch (RuntimeException | LinkageError e) {
-            return "probing epoll failed (" + e + "); use -Dkwait.backend=select";
-        }
+        });
     }
 
     @Override

@@ -73,11 +73,7 @@ public final class KqueueBackendProvider implements BackendProvider {
     }
 
     private static String probeNative(KqueuePlatform p) {
-        try {
-            String jdkReason = NioInternals.reason(); // before anything loads JNR
-            if (jdkReason != null) return jdkReason;
-            String libcReason = LibCRuntime.reason();
-            if (libcReason != null) return libcReason;
+        return LibCRuntime.probe("kqueue", () -> {
             LibCKqueueBinding binding = new LibCKqueueBinding(p);
             int kq = binding.kqueue();
             if (kq < 0) {
@@ -86,9 +82,7 @@ public final class KqueueBackendProvider implements BackendProvider {
             }
             binding.close(kq);
             return null;
-        } catch (RuntimeException | LinkageError e) {
-            return "probing kqueue failed (" + e + "); use -Dkwait.backend=select";
-        }
+        });
     }
 
     @Override
