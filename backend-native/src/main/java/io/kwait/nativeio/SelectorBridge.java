@@ -70,6 +70,25 @@ public final class SelectorBridge implements AutoCloseable {
         }
     }
 
+    /** A non-blocking wait of the poller ({@code epoll_wait} or {@code kevent} with a zero timeout): the events it collected. */
+    @FunctionalInterface
+    public interface Collect {
+        int now() throws IOException;
+    }
+
+    /**
+     * A virtual thread's blocking poll: {@code collect} at once; when it found nothing,
+     * {@link #await} (the thread unmounts; an interrupt wakes it) and {@code collect} again.
+     *
+     * @return the events the last collect found (0 after a timeout, wakeup or spurious return)
+     */
+    public int collectOrAwait(long timeoutNanos, Collect collect) throws IOException {
+        int n = collect.now();
+        if (n != 0) return n;
+        await(timeoutNanos);
+        return collect.now();
+    }
+
     /** Makes a current or the next {@link #await} return. Thread-safe. */
     public void wakeup() {
         selector.wakeup();

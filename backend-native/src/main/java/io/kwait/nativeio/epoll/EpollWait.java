@@ -109,6 +109,8 @@ final class EpollWait {
     private final Memory scratch = new Memory(8);
     /** A struct timespec for epoll_pwait2. */
     private final Memory timespec = new Memory(16);
+    /** The bridge's non-blocking collect (made once: polls allocate nothing). */
+    private final SelectorBridge.Collect collectNow = () -> epollWait(0);
 
     EpollWait(EpollBackend backend, LibC libc, int epfd, EpollEventLayout layout, DescriptorTable<EpollItem> table,
               Waker waker, SelectorBridge bridge, boolean countBytes) {
@@ -130,14 +132,12 @@ final class EpollWait {
         if (capacity <= table.size()) growEvents(table.size() + 1); // fact 12: room for every item
         boolean mayBlock = timeoutNanos != 0 && !table.hasPendingExitToReport() && !waker.isPending();
         int n;
-        if (mayBlock && !Thread.currentThread().isVirtual()) {
+        if (!mayBlock) {
+            n = epollWait(0);
+        } else if (!Thread.currentThread().isVirtual()) {
             n = blockingWait(timeoutNanos); // fact 8: one epoll_wait, interruptible through the hook
         } else {
-            n = epollWait(0);
-            if (n == 0 && mayBlock) {
-                bridge.await(timeoutNanos); // fact 8: interruptible, and a virtual thread unmounts
-                n = epollWait(0);
-            }
+            n = bridge.collectOrAwait(timeoutNanos, collectNow); // fact 8: interruptible, and a virtual thread unmounts
         }
         pollSeq++;
         int reported = report(n, sink);

@@ -62,6 +62,8 @@ final class KeventWait {
     private SelectorBridge bridge;
     /** Why the JDK cannot watch this kqueue fd (fact 9: a real kqueue refuses O_NONBLOCK), or null. */
     private String bridgeRefused;
+    /** The bridge's non-blocking collect (made once: polls allocate nothing). */
+    private final SelectorBridge.Collect collectNow = () -> keventWait(0);
 
     KeventWait(OpenKqueue kq, ChangeList changes, KqueueReports reports, DescriptorTable<Knotes> table, Waker waker) {
         this.kq = kq;
@@ -91,11 +93,7 @@ final class KeventWait {
             int n;
             SelectorBridge parkHere = mayBlock ? bridgeForThisThread() : null;
             if (parkHere != null) { // fact 9: a virtual thread unmounts in the Selector, kevent(0) collects
-                n = keventWait(0);
-                if (n == 0) {
-                    parkHere.await(timeoutNanos);
-                    n = keventWait(0);
-                }
+                n = parkHere.collectOrAwait(timeoutNanos, collectNow);
             } else {
                 n = keventWait(mayBlock ? timeoutNanos : 0);
             }
