@@ -1,7 +1,6 @@
 package io.kwait.bench.jmh;
 
 import io.kwait.Chan;
-import io.kwait.Kernel;
 import io.kwait.Scheduler;
 import io.kwait.Task;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -12,15 +11,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Scenario 2: channel ping-pong between two tasks (or threads). One round trip: A sends on ping,
@@ -34,26 +30,9 @@ public class ChanBench {
     static final Object TOKEN = "token";
 
     @State(Scope.Benchmark)
-    public static class KwaitState {
-        @Param({"select"})
-        public String backend;
-        /** The scheduler strand, through -Dkwait.scheduler (read when a scheduler starts). */
-        @Param({"virtual"})
-        public String strand;
+    public static class KwaitState extends KernelState {
         @Param({"rendezvous", "bounded1"})
         public String chan;
-        Kernel kernel;
-
-        @Setup(Level.Trial)
-        public void open() {
-            System.setProperty("kwait.scheduler", strand);
-            kernel = Kernel.open(backend);
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            kernel.close();
-        }
 
         Chan<Object> make() {
             return chan.equals("rendezvous") ? Chan.rendezvous() : Chan.bounded(1);

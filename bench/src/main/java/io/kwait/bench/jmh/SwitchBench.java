@@ -1,6 +1,5 @@
 package io.kwait.bench.jmh;
 
-import io.kwait.Kernel;
 import io.kwait.Scheduler;
 import io.kwait.Task;
 import java.util.concurrent.TimeUnit;
@@ -11,11 +10,9 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Scenario 1: task switch. Every figure is ns per round trip (A hands control to B, B hands it
@@ -28,31 +25,10 @@ public class SwitchBench {
     static final int N = 50_000;
     static final int N_PLATFORM = 2_000;
 
-    @State(Scope.Benchmark)
-    public static class KwaitState {
-        @Param({"select"})
-        public String backend;
-        /** The scheduler strand, through -Dkwait.scheduler (read when a scheduler starts). */
-        @Param({"virtual"})
-        public String strand;
-        Kernel kernel;
-
-        @Setup(Level.Trial)
-        public void open() {
-            System.setProperty("kwait.scheduler", strand);
-            kernel = Kernel.open(backend);
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            kernel.close();
-        }
-    }
-
     /** kwait: two tasks of one scheduler calling Task.yieldNow() alternately. */
     @Benchmark
     @OperationsPerInvocation(N)
-    public void kwaitYield(KwaitState s) throws Exception {
+    public void kwaitYield(KernelState s) throws Exception {
         Scheduler.run(s.kernel, () -> {
             Task<Void> partner = Task.spawn(() -> {
                 for (int i = 0; i < N; i++) Task.yieldNow();
