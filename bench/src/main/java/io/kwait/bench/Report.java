@@ -147,6 +147,14 @@ public final class Report {
                 atMost ? r <= limit : r >= limit, noteKey);
     }
 
+    /** A "kwait is at least {@code times}× faster" target: the peer's median over kwait's; no check when the peer was not measured. */
+    void checkFaster(String sc, String target, Fig k, Fig peer, double times, String noteKey) {
+        if (peer == null) return;
+        double r = peer.median / k.median;
+        check(sc, target, peer.key + " / " + k.key, r, ratio(r) + " (" + fmt(peer.median, peer.unit) + " vs " + fmt(k.median, k.unit) + ")",
+                r >= times, noteKey);
+    }
+
     /** The key's last dash-separated part (a message size, a channel kind ...). */
     static String suffix(String key) {
         return key.substring(key.lastIndexOf('-') + 1);
@@ -157,19 +165,11 @@ public final class Report {
         for (Fig k : of("1", Fig::kwait)) {
             checkRatio("1", "no slower than the virtual-thread baton (≤ 1×)", k, fig("1", "vt-baton"), 1.0, true, "1-vt");
             if (main.continuationSkip == null) checkRatio("1", "within 2× of the Continuation floor", k, fig("1", "continuation"), 2.0, true, "1-cont");
-            Fig pt = fig("1", "pt-baton");
-            if (pt != null) {
-                double r = pt.median / k.median;
-                check("1", "≥ 50× faster than platform threads", "pt-baton / " + k.key, r, ratio(r) + " (" + fmt(pt.median, pt.unit) + " vs " + fmt(k.median, k.unit) + ")", r >= 50, "1-pt");
-            }
+            checkFaster("1", "≥ 50× faster than platform threads", k, fig("1", "pt-baton"), 50, "1-pt");
         }
         // 2
         for (Fig k : of("2", Fig::kwait)) {
-            Fig sq = fig("2", "vt-sq");
-            if (sq == null) continue;
-            double r = sq.median / k.median;
-            check("2", "≥ 1.5× faster than SynchronousQueue between virtual threads", "vt-sq / " + k.key, r,
-                    ratio(r) + " (" + fmt(sq.median, sq.unit) + " vs " + fmt(k.median, k.unit) + ")", r >= 1.5, "2-sq");
+            checkFaster("2", "≥ 1.5× faster than SynchronousQueue between virtual threads", k, fig("2", "vt-sq"), 1.5, "2-sq");
         }
         // 3a
         for (Fig k : of("3a", Fig::kwait)) {
@@ -200,11 +200,7 @@ public final class Report {
         }
         // 6
         for (Fig k : of("6s", Fig::kwait)) {
-            Fig stpe = fig("6s", "stpe");
-            if (stpe == null) continue;
-            double r = stpe.median / k.median;
-            check("6", "≥ 2× ScheduledThreadPoolExecutor throughput (schedule+cancel)", "stpe / " + k.key, r,
-                    ratio(r) + " (" + fmt(stpe.median, stpe.unit) + " vs " + fmt(k.median, k.unit) + ")", r >= 2, "6-throughput");
+            checkFaster("6", "≥ 2× ScheduledThreadPoolExecutor throughput (schedule+cancel)", k, fig("6s", "stpe"), 2, "6-throughput");
         }
         for (Fig l : of("6l", Fig::kwait)) {
             Fig ls = fig("6l", "stpe");
