@@ -26,26 +26,32 @@ import java.util.concurrent.TimeUnit;
 public final class Sockets {
     private Sockets() {}
 
-    // ------------------------------------------------------------------ kwait side of a connection
+    // ------------------------------------------------------------------ one end of a connection
 
-    /** One end of a connection driven through a kwait kernel, with its reusable events. */
-    static final class KEnd {
-        final Kernel k;
+    /**
+     * One end of a connection and the protocol of a round trip: wait until readable, then read;
+     * write what the socket takes, and wait until writable only when it took nothing. The two
+     * subclasses differ only in how they wait.
+     */
+    abstract static class End {
         final SocketChannel ch;
-        final List<Event> readable;
-        final List<Event> writable;
 
-        KEnd(Kernel k, SocketChannel ch) {
-            this.k = k;
+        End(SocketChannel ch) {
             this.ch = ch;
-            this.readable = List.of(Event.readable(ch));
-            this.writable = List.of(Event.writable(ch));
         }
+
+        abstract void awaitReadable() throws Exception;
+
+        abstract void awaitWritable() throws Exception;
 
         void send(ByteBuffer msg) throws Exception {
             msg.rewind();
-            while (msg.hasRemaining()) {
-                if (ch.write(msg) == 0) k.wait(writable, null);
+            write(msg);
+        }
+
+        private void write(ByteBuffer b) throws Exception {
+            while (b.hasRemaining()) {
+                if (ch.write(b) == 0) awaitWritable();
             }
         }
 
@@ -53,7 +59,7 @@ public final class Sockets {
         boolean recv(ByteBuffer in, int size) throws Exception {
             in.clear().limit(size);
             while (in.hasRemaining()) {
-                k.wait(readable, null);
+                awaitReadable();
                 if (ch.read(in) < 0) return false;
             }
             return true;
@@ -64,12 +70,11 @@ public final class Sockets {
             ByteBuffer in = ByteBuffer.allocateDirect(size);
             while (recv(in, size)) {
                 in.flip();
-                while (in.hasRemaining()) {
-                    if (ch.write(in) == 0) k.wait(writable, null);
-                }
+                write(in);
             }
         }
 
+        /** {@code n} round trips with a peer that echoes; their nanoseconds. */
         long roundTrips(int n, ByteBuffer msg, ByteBuffer in, int size) throws Exception {
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -80,47 +85,68 @@ public final class Sockets {
         }
     }
 
-    // ------------------------------------------------------------------ NIO side of a connection
+    /** One end of a connection driven through a kwait kernel, with its reusable events. */
+    static final class KEnd extends End {
+        final Kernel k;
+        final List<Event> readable;
+        final List<Event> writable;
+
+        KEnd(Kernel k, SocketChannel ch) {
+            super(ch);
+            this.k = k;
+            this.readable = List.of(Event.readable(ch));
+            this.writable = List.of(Event.writable(ch));
+        }
+
+        @Override
+        void awaitReadable() throws Exception {
+            k.wait(readable, null);
+        }
+
+        @Override
+        void awaitWritable() throws Exception {
+            k.wait(writable, null);
+        }
+    }
 
     /** One end of a connection driven through a plain NIO selector. */
-    static final class NEnd {
+    static final class NEnd extends End {
         final Selector sel;
-        final SocketChannel ch;
         final SelectionKey key;
         private boolean hit;
 
         NEnd(Selector sel, SocketChannel ch) throws IOException {
+            super(ch);
             this.sel = sel;
-            this.ch = ch;
             this.key = ch.register(sel, SelectionKey.OP_READ);
         }
 
+        @Override
         void awaitReadable() throws IOException {
             hit = false;
             while (!hit) sel.select(k -> { if (k == key) hit = true; });
         }
 
-        void send(ByteBuffer msg) throws IOException {
-            msg.rewind();
-            while (msg.hasRemaining()) ch.write(msg); // loopback buffers take 4 KiB at once
+        /** Writes again at once: loopback buffers take 4 KiB at once, and the peers' loops never wait to write. */
+        @Override
+        void awaitWritable() {
         }
+    }
 
-        boolean recv(ByteBuffer in, int size) throws IOException {
-            in.clear().limit(size);
-            while (in.hasRemaining()) {
-                awaitReadable();
-                if (ch.read(in) < 0) return false;
+    /** Both ends driven by the calling thread: A sends, B receives and sends back, A receives; {@code n} times. */
+    private static Batches.Batch oneThreadRoundTrips(NEnd A, NEnd B, int size) {
+        ByteBuffer msg = Net.message(size), in = ByteBuffer.allocateDirect(size), echo = ByteBuffer.allocateDirect(size);
+        return n -> {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                A.send(msg);
+                if (!B.recv(echo, size)) Net.eof();
+                echo.flip();
+                B.send(echo);
+                if (!A.recv(in, size)) Net.eof();
             }
-            return true;
-        }
-
-        void echo(int size) throws IOException {
-            ByteBuffer in = ByteBuffer.allocateDirect(size);
-            while (recv(in, size)) {
-                in.flip();
-                while (in.hasRemaining()) ch.write(in);
-            }
-        }
+            return System.nanoTime() - t0;
+        };
     }
 
     private static String sizeLabel(int size) {
@@ -155,20 +181,7 @@ public final class Sockets {
         int size = a.integer("size", 1);
         Batches b = a.batches();
         try (Selector sel = Selector.open(); Net.Pair p = Net.pair()) {
-            NEnd A = new NEnd(sel, p.a());
-            NEnd B = new NEnd(sel, p.b());
-            ByteBuffer msg = Net.message(size), in = ByteBuffer.allocateDirect(size), echo = ByteBuffer.allocateDirect(size);
-            double[] r = b.measure(n -> {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    A.send(msg);
-                    if (!B.recv(echo, size)) Net.eof();
-                    echo.flip();
-                    B.send(echo);
-                    if (!A.recv(in, size)) Net.eof();
-                }
-                return System.nanoTime() - t0;
-            });
+            double[] r = b.measure(oneThreadRoundTrips(new NEnd(sel, p.a()), new NEnd(sel, p.b()), size));
             return List.of(new Row("3a", "nio-" + size, "NIO Selector, 1 thread drives both ends, " + sizeLabel(size),
                     "peer", "", "ns/RT", "batch", r).put("size", size));
         }
@@ -210,20 +223,13 @@ public final class Sockets {
             Thread side = Thread.ofPlatform().name("side-b").start(() -> {
                 try {
                     B.echo(size);
-                } catch (IOException e) {
+                } catch (Exception e) {
                     e.printStackTrace();
                 }
             });
             NEnd A = new NEnd(sa, p.a());
             ByteBuffer msg = Net.message(size), in = ByteBuffer.allocateDirect(size);
-            double[] r = b.measure(n -> {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    A.send(msg);
-                    if (!A.recv(in, size)) Net.eof();
-                }
-                return System.nanoTime() - t0;
-            });
+            double[] r = b.measure(n -> A.roundTrips(n, msg, in, size));
             p.a().shutdownOutput();
             side.join();
             return List.of(new Row("3b", "nio-" + size, "NIO Selector loop per thread, 2 threads, " + sizeLabel(size),
@@ -310,20 +316,7 @@ public final class Sockets {
         int size = 1;
         Batches b = a.batches();
         try (Idle idle = new Idle(idleCount); Selector sel = Selector.open(); Net.Pair p = Net.pair()) {
-            NEnd A = new NEnd(sel, p.a());
-            NEnd B = new NEnd(sel, p.b());
-            ByteBuffer msg = Net.message(size), in = ByteBuffer.allocateDirect(size), echo = ByteBuffer.allocateDirect(size);
-            Batches.Batch rt = n -> {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    A.send(msg);
-                    if (!B.recv(echo, size)) Net.eof();
-                    echo.flip();
-                    B.send(echo);
-                    if (!A.recv(in, size)) Net.eof();
-                }
-                return System.nanoTime() - t0;
-            };
+            Batches.Batch rt = oneThreadRoundTrips(new NEnd(sel, p.a()), new NEnd(sel, p.b()), size);
             double[] base = b.measure(rt);
             for (SocketChannel c : idle.conns) c.register(sel, SelectionKey.OP_READ);
             double[] loaded = b.measure(rt);
