@@ -181,6 +181,15 @@ public final class PingPong {
         if (ch.write(one) != 1) throw new IllegalStateException("a 1-byte write did not go through");
     }
 
+    /** The pong thread's step: reads the ping on the server end into {@code b} and writes it back; whether one came. */
+    private boolean echo(ByteBuffer b) throws IOException {
+        b.clear();
+        if (server.read(b) != 1) return false;
+        b.flip();
+        server.write(b);
+        return true;
+    }
+
     private boolean receive(SocketChannel ch) throws IOException {
         one.clear();
         int r = ch.read(one);
@@ -267,12 +276,7 @@ public final class PingPong {
                 for (int i = 0; i < n; ) {
                     selector.select();
                     selector.selectedKeys().clear();
-                    b.clear();
-                    if (server.read(b) == 1) {
-                        b.flip();
-                        server.write(b);
-                        i++;
-                    }
+                    if (echo(b)) i++;
                 }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -304,12 +308,7 @@ public final class PingPong {
             try {
                 for (int i = 0; i < n; ) {
                     theirs.wait(serverReadable, null);
-                    b.clear();
-                    if (server.read(b) == 1) {
-                        b.flip();
-                        server.write(b);
-                        i++;
-                    }
+                    if (echo(b)) i++;
                 }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
