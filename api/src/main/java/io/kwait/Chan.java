@@ -131,19 +131,13 @@ public final class Chan<T> implements Iterable<T> {
      */
     public void send(T message) throws InterruptedException {
         Objects.requireNonNull(message, "message: channels do not carry null");
-        Suspension node;
-        ChanHome.Party toWake = null;
+        Suspension node = null;
+        ChanHome.Party toWake;
         List<ChanHome.Watcher> notify;
         synchronized (lock) {
             if (closed) throw new ChanClosedException("send on a closed channel");
-            ChanHome.Party r = handToReceiver(message);
-            if (r != null) {
-                toWake = r;
-                node = null;
-            } else if (buffer.size() < capacity) {
-                buffer.add(message);
-                node = null;
-            } else {
+            toWake = handToReceiver(message);
+            if (toWake == null && !bufferIfRoom(message)) {
                 node = new Suspension();
                 node.item(message);
                 senders.add(node);
@@ -216,18 +210,12 @@ public final class Chan<T> implements Iterable<T> {
      */
     public boolean trySend(T message) {
         Objects.requireNonNull(message, "message: channels do not carry null");
-        ChanHome.Party toWake = null;
+        ChanHome.Party toWake;
         List<ChanHome.Watcher> notify;
         synchronized (lock) {
             if (closed) throw new ChanClosedException("send on a closed channel");
-            ChanHome.Party r = handToReceiver(message);
-            if (r != null) {
-                toWake = r;
-            } else if (buffer.size() < capacity) {
-                buffer.add(message);
-            } else {
-                return false;
-            }
+            toWake = handToReceiver(message);
+            if (toWake == null && !bufferIfRoom(message)) return false;
             notify = watchersFor(true);
         }
         if (toWake != null) toWake.wake();
@@ -276,6 +264,13 @@ public final class Chan<T> implements Iterable<T> {
     private ChanHome.Party handToReceiver(Object message) {
         for (ChanHome.Party r; (r = receivers.poll()) != null; ) if (r.complete(message)) return r;
         return null;
+    }
+
+    /** Buffers {@code message} if the buffer has room; returns whether it did. Under lock. */
+    private boolean bufferIfRoom(T message) {
+        if (buffer.size() >= capacity) return false;
+        buffer.add(message);
+        return true;
     }
 
     /** Takes the first parked sender that can still give its message ({@code item()}); returns it, or null. Under lock. */
@@ -459,15 +454,9 @@ public final class Chan<T> implements Iterable<T> {
             return false;
         }
         ChanHome.Party r = handToReceiver(o.item());
-        if (r != null) {
-            toWake.add(r);
-            return o.complete(null);
-        }
-        if (buffer.size() < capacity) {
-            buffer.add((T) o.item());
-            return o.complete(null);
-        }
-        return false;
+        if (r == null && !bufferIfRoom((T) o.item())) return false;
+        if (r != null) toWake.add(r);
+        return o.complete(null);
     }
 
     /** Takes a committing wait's offer out of its queue, if a counterparty has not already. */
