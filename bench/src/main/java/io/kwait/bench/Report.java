@@ -10,6 +10,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -267,6 +268,7 @@ public final class Report {
 
     void write() throws IOException {
         StringBuilder md = new StringBuilder();
+        boolean shared = false;
         String cpu = cpuModel();
         md.append("# kwait benchmarks\n\n");
         md.append("Written by `").append(main.quick ? "mvn -q -Pbench-quick -pl bench -am verify -DskipTests" : "mvn -q -Pbench -pl bench -am verify -DskipTests")
@@ -285,6 +287,7 @@ public final class Report {
                     + "(includes this run's own work: a measuring JVM with two busy threads adds about 2, and scenario 5 starts 1,000 processes at once, "
                     + "which lifts the average for a minute or two; much more than that means other work shared the machine)%s |%n",
                     Stats.min(l), Stats.median(l), Stats.max(l), cpus, ""));
+            shared = Stats.median(l) > 2.0 * cpus;
         }
         md.append("| open-file limit | ").append(BenchMain.runCommand("sh", "-c", "ulimit -n")).append(" |\n");
         StringBuilder bk = new StringBuilder();
@@ -296,6 +299,11 @@ public final class Report {
         md.append("| Continuation floor | ").append(main.continuationSkip == null ? "measured (`--add-exports java.base/jdk.internal.vm=ALL-UNNAMED`)" : "skipped: " + main.continuationSkip).append(" |\n");
         md.append("| JVM flags | `").append(String.join(" ", main.passFlags)).append("`; JMH forks and scenario JVMs: `-Xms -Xmx` as noted, `-XX:+UseG1GC` |\n\n");
 
+        if (shared) {
+            md.append("**This run shared the machine with other work** (median load average above twice the CPU count, see the table): "
+                    + "figures measured in separate JVMs scatter by several times between runs, and a check can flip either way. "
+                    + "Read the ratios between rows of one table, next to their min–max, rather than the absolute times.\n\n");
+        }
         md.append(method());
 
         md.append("## Targets at a glance\n\nEach scenario's section lists every check next to its figures; a check compares one kwait figure (backend/strand) with its peer.\n\n");
@@ -306,7 +314,11 @@ public final class Report {
             if (Boolean.TRUE.equals(c.met())) n[0]++;
             else if (Boolean.FALSE.equals(c.met())) n[1]++;
         }
-        for (Map.Entry<String, long[]> e : byTarget.entrySet()) {
+        // Scenario order (1, 2, 3a, ..., 9, 10), whatever order the checks were made in; stable within a scenario.
+        List<Map.Entry<String, long[]>> rows = new ArrayList<>(byTarget.entrySet());
+        rows.sort(Comparator.comparing((Map.Entry<String, long[]> e) -> scenarioNumber(e.getKey()))
+                .thenComparing(e -> e.getKey().split("\t")[0]));
+        for (Map.Entry<String, long[]> e : rows) {
             String[] st = e.getKey().split("\t");
             md.append("| ").append(st[0]).append(" | ").append(st[1]).append(" | ").append(e.getValue()[0]).append(" | ").append(e.getValue()[1]).append(" |\n");
         }
@@ -567,4 +579,12 @@ public final class Report {
     static String join(double[] v) {
         return Arrays.toString(v);
     }
+
+    /** The leading number of a scenario key ("3a" -> 3, "10" -> 10), for ordering the targets table. */
+    static int scenarioNumber(String key) {
+        int i = 0;
+        while (i < key.length() && Character.isDigit(key.charAt(i))) i++;
+        return i == 0 ? Integer.MAX_VALUE : Integer.parseInt(key.substring(0, i));
+    }
+
 }
