@@ -12,6 +12,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -29,10 +30,15 @@ import java.util.Map;
  *
  * <p>A channel closed while a wait watches it: the OS drops a closed fd from epoll and kqueue
  * silently, and the JDK's selector reports nothing either until its next operation, so no
- * backend can be relied on to tell. While any wait watches a channel, the loop therefore blocks
- * at most {@link #CLOSED_CHECK_NANOS} at a time and then asks each watched channel
- * {@code isOpen()}: a wait on a channel closed under it ends with its ERROR {@code Fired} within
- * that bound (plus scheduling).
+ * backend can be relied on to tell (nor can kwait hook {@code close()}: the JDK offers no close
+ * listener, and a selection key of kwait's own on the channel would defer the fd's close until
+ * kwait deregisters it). While any wait watches a channel, the loop therefore blocks at most
+ * {@link #CLOSED_CHECK_NANOS} at a time, and every such interval asks the next
+ * {@link #CLOSED_CHECK_SLICE} watched channels, round robin, {@code isOpen()}. The cost is
+ * bounded whatever the number of watched channels (no work per idle watch beyond its turn), and a
+ * wait on a channel closed under it ends with its ERROR {@code Fired} within one rotation:
+ * {@code CLOSED_CHECK_NANOS * ceil(N / CLOSED_CHECK_SLICE)} for N watched channels (50 ms up to
+ * 1,024 channels, 0.5 s at 10,000), plus scheduling.
  */
 public final class FdHome implements Home {
     private final Loop loop;
@@ -41,9 +47,19 @@ public final class FdHome implements Home {
     private int sweepAt = 64;
     /** How often, at most, the channels waits watch are asked whether they were closed. */
     static final long CLOSED_CHECK_NANOS = 50_000_000;
-    /** Subscriptions on channels now; the closed check runs only while there are some. */
-    private int channelSubscriptions;
+    /** How many watched channels, at most, one closed check asks. */
+    static final int CLOSED_CHECK_SLICE = 1024;
+    /**
+     * The watches of channels some wait watches now, the closed check's round robin: those before
+     * {@link #checkCursor} were asked in the current rotation, the rest were not yet. A removal
+     * keeps that split, so every watch is asked once per rotation.
+     */
+    private Watch[] checked = new Watch[16];
+    private int checkedCount;
+    private int checkCursor;
     private long lastClosedCheck = System.nanoTime();
+    /** {@code isOpen()} calls the closed check made (one per turn, one per closed channel found), for tests. */
+    long closedChecks;
     /** Watches with fired bits now; a blocking poll with one would be a bug (see the class comment). */
     private int firedWatches;
 
@@ -98,6 +114,8 @@ public final class FdHome implements Home {
         final Object key;
         int armed;
         final ArrayList<Subscription> subs = new ArrayList<>(2);
+        /** Its index in {@link #checked}, or -1 while no wait watches it (or it is not a channel's). */
+        int checkSlot = -1;
 
         Watch(SelectableChannel ch) { super(ch); key = ch; }
 
@@ -156,6 +174,7 @@ public final class FdHome implements Home {
             backend.deregister(this);
             armed = 0;
             markFired(0);
+            unchecked(this);
             watches.remove(key, this);
         }
 
@@ -186,7 +205,7 @@ public final class FdHome implements Home {
         w.subs.add(sub);
         call.add(sub);
         if ((w.fired() & ops) != 0) w.markFired(w.fired() & ~ops); // wanted again: reported again
-        if (w.channel() != null) channelSubscriptions++;
+        if (w.channel() != null && w.checkSlot < 0) checked(w);
         if ((w.armed & ops) != ops) {
             try {
                 backend.register(w, w.armed | ops);
@@ -211,8 +230,8 @@ public final class FdHome implements Home {
     @Override
     public void release(Subscription s, boolean abandoned) {
         Watch w = (Watch) s.watch;
-        if (w.channel() != null) channelSubscriptions--;
         w.subs.remove(s);
+        if (w.subs.isEmpty()) unchecked(w);
         if (w.subs.isEmpty() && (abandoned || w.channel() == null || w.isClosedChannel())) w.forget();
         else if (w.fired() != 0) w.updateFired();
     }
@@ -222,21 +241,63 @@ public final class FdHome implements Home {
     /** The poll timeout, shortened to the closed check's interval while waits watch channels. */
     long pollTimeout(long timeout) {
         if (timeout != 0 && firedWatches > 0) unfireAll();
-        if (channelSubscriptions == 0 || timeout >= 0 && timeout <= CLOSED_CHECK_NANOS) return timeout;
+        if (checkedCount == 0 || timeout >= 0 && timeout <= CLOSED_CHECK_NANOS) return timeout;
         return CLOSED_CHECK_NANOS;
     }
 
-    /** Fires ERROR for every watched channel that was closed, when the interval has passed. */
-    void checkClosed() {
-        if (channelSubscriptions == 0) return;
-        long now = System.nanoTime();
-        if (now - lastClosedCheck < CLOSED_CHECK_NANOS) return;
+    /** Fires ERROR for the watched channels of the next slice that were closed, when the interval has passed. */
+    void checkClosed() { checkClosed(System.nanoTime()); }
+
+    void checkClosed(long now) {
+        if (checkedCount == 0 || now - lastClosedCheck < CLOSED_CHECK_NANOS) return;
         lastClosedCheck = now;
-        for (Watch w : new ArrayList<>(watches.values())) {
-            if (!w.subs.isEmpty() && w.isClosedChannel()) {
+        // A slice of open channels; a closed one found costs no turn (each is found once), so
+        // between two turns of a watch there are at most as many turns as watches.
+        for (int turns = Math.min(CLOSED_CHECK_SLICE, checkedCount); turns > 0 && checkedCount > 0; ) {
+            if (checkCursor >= checkedCount) checkCursor = 0; // a rotation ends, the next begins
+            Watch w = checked[checkCursor];
+            closedChecks++;
+            if (w.isClosedChannel()) {
+                // Its dispatch forgets it, which takes it out of the round robin; the cursor stays.
                 w.dispatch(Interest.READ | Interest.WRITE, ReadyFlags.ERROR, 0, new ClosedChannelException());
+                if (w.checkSlot >= 0) unchecked(w);
+            } else {
+                checkCursor++;
+                turns--;
             }
         }
+    }
+
+    /** Adds {@code w} to the closed check's round robin, as not yet asked in this rotation. */
+    private void checked(Watch w) {
+        if (checkedCount == checked.length) checked = Arrays.copyOf(checked, checkedCount * 2);
+        w.checkSlot = checkedCount;
+        checked[checkedCount++] = w;
+    }
+
+    /**
+     * Takes {@code w} out of the round robin, if it is in. A watch already asked in this rotation
+     * is replaced by the last one asked, whose place the last watch of the array takes, as the
+     * first not yet asked: so the rotation still asks every watch it has not asked yet.
+     */
+    private void unchecked(Watch w) {
+        int i = w.checkSlot;
+        if (i < 0) return;
+        w.checkSlot = -1;
+        int last = --checkedCount;
+        if (i < checkCursor) {
+            move(--checkCursor, i);
+            i = checkCursor;
+        }
+        move(last, i);
+        checked[last] = null;
+    }
+
+    private void move(int from, int to) {
+        if (from == to) return;
+        Watch m = checked[from];
+        checked[to] = m;
+        m.checkSlot = to;
     }
 
     /**
@@ -268,5 +329,7 @@ public final class FdHome implements Home {
         for (Watch w : watches.values()) backend.deregister(w);
         watches.clear();
         firedWatches = 0;
+        Arrays.fill(checked, 0, checkedCount, null);
+        checkedCount = checkCursor = 0;
     }
 }
