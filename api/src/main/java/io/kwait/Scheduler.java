@@ -42,7 +42,9 @@ import java.util.concurrent.ExecutionException;
  * {@code -Dkwait.scheduler=continuation|virtual} forces one (a forced continuation strand that
  * the JVM does not allow is an error with the flag to add). Semantics are the same on both; the
  * conformance suite runs on both. In both, the kernel is polled without blocking every
- * {@value io.kwait.core.SchedulerCore#POLL_EVERY} switches so I/O is not starved by tasks that keep each other busy.
+ * {@value io.kwait.core.SchedulerCore#POLL_EVERY} switches so I/O is not starved by tasks that keep each other busy
+ * (after a burst of more readinesses than that, every as many switches as readinesses whose tasks
+ * have not run yet: the kernel hands each of them back to every poll until its task runs).
  *
  * <h2>The cooperative contract</h2>
  * A task keeps the scheduler until it reaches a wait ({@link Kernel#wait}, {@link Chan#send},

@@ -245,6 +245,9 @@ public final class FdHome implements Home {
         return CLOSED_CHECK_NANOS;
     }
 
+    /** Watches with fired bits now: sources a level-triggered poll may hand back only to be skipped. */
+    int firedCount() { return firedWatches; }
+
     /** Fires ERROR for the watched channels of the next slice that were closed, when the interval has passed. */
     void checkClosed() { checkClosed(System.nanoTime()); }
 

@@ -16,7 +16,10 @@ import java.util.function.BiConsumer;
  * {@link #spawn}, {@link #wake} and {@link #deliverCancel} runs on the kernel's owner thread.
  */
 public final class SchedulerCore {
-    /** The kernel is polled without blocking every this many switches, so I/O is not starved. */
+    /**
+     * The kernel is polled without blocking every this many switches, so I/O is not starved; or
+     * after as many switches as sources have fired bits, if more ({@code Loop.switchesPerPoll()}).
+     */
     public static final int POLL_EVERY = 61;
 
     final Loop loop;
@@ -122,7 +125,7 @@ public final class SchedulerCore {
 
     /** The next task to run; polls the kernel, blocking while nothing is runnable. */
     TaskCore next() {
-        if (!runQueue.isEmpty() && ++sincePoll >= POLL_EVERY) {
+        if (!runQueue.isEmpty() && ++sincePoll >= loop.switchesPerPoll()) {
             sincePoll = 0;
             loop.pollOnce(0);
         }
