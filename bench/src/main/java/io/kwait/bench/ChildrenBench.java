@@ -70,6 +70,19 @@ public final class ChildrenBench {
         return sb.length() == 0 ? "none" : sb.toString();
     }
 
+    /**
+     * Whether every added thread named in {@code names} (as {@link #newThreads()} writes them) is one
+     * the JVM starts once on first use (JNR's Cleaner, the VirtualThread-unblocker), not one per child.
+     */
+    static boolean jvmWideOnly(String names) {
+        if (names == null || names.isBlank() || names.equals("none")) return true;
+        for (String n : names.split(";")) {
+            String name = n.strip().replaceAll(" ×\\d+$", "");
+            if (!name.isEmpty() && !name.equals("Cleaner-N") && !name.equals("VirtualThread-unblocker")) return false;
+        }
+        return true;
+    }
+
     /** The harness entry ({@link Child}): one row per figure named in {@code figures}. */
     public static List<Row> run(Args a) throws Exception {
         String way = a.str("way"), backend = a.str("backend", "");

@@ -252,7 +252,7 @@ public final class Report {
                 check("9", "0 threads per child or per stream on epoll", k.key, added,
                         String.format(Locale.ROOT, "%.0f platform threads added (%s) with 64 children, %d streams alive", added, k.text("newThreads"),
                                 figure.equals("both") ? 128 : 64),
-                        added < 64 && jvmWideOnly(k.text("newThreads")), "9-threads");
+                        added < 64 && ChildrenBench.jvmWideOnly(k.text("newThreads")), "9-threads");
             }
             Fig pb = fig("9", "threads-" + figure);
             if (pb != null) {
@@ -587,18 +587,5 @@ public final class Report {
         return i == 0 ? Integer.MAX_VALUE : Integer.parseInt(key.substring(0, i));
     }
 
-
-    /**
-     * Whether every added thread named in {@code names} ("Cleaner-N; VirtualThread-unblocker", a name
-     * then " ×count" where there were several) is one the JVM starts once on first use, not one per child.
-     */
-    static boolean jvmWideOnly(String names) {
-        if (names == null || names.isBlank() || names.equals("none")) return true;
-        for (String n : names.split(";")) {
-            String name = n.strip().replaceAll(" ×\\d+$", "");
-            if (!name.isEmpty() && !name.equals("Cleaner-N") && !name.equals("VirtualThread-unblocker")) return false;
-        }
-        return true;
-    }
 
 }
