@@ -48,12 +48,16 @@ final class ChangeList {
     /** Two kevents: a change applied at once (index 0) and its receipt (index 1). */
     private final Memory single;
     /** Whether an EV_ADD's udata names a descriptor whose channels were all closed since it was queued (fact 5 in KqueueBackend). */
-    private LongPredicate closedSince = udata -> false;
+    private final LongPredicate closedSince;
 
-    /** @param reports where the errors of a standalone flush go */
-    ChangeList(OpenKqueue kq, KqueueReports reports) {
+    /**
+     * @param reports where the errors of a standalone flush go
+     * @param closedSince the test of {@link #dropClosed()}
+     */
+    ChangeList(OpenKqueue kq, KqueueReports reports, LongPredicate closedSince) {
         this.kq = kq;
         this.reports = reports;
+        this.closedSince = closedSince;
         int size = kq.layout.size();
         this.changes = new Memory(CAPACITY * size);
         this.receipts = new Memory(CAPACITY * size);
@@ -63,11 +67,6 @@ final class ChangeList {
     /** The number of changes queued. */
     int count() {
         return count;
-    }
-
-    /** Sets the test of {@link #dropClosed()} (once, after the table exists). */
-    void dropWhen(LongPredicate closedSince) {
-        this.closedSince = closedSince;
     }
 
     /**

@@ -160,8 +160,7 @@ public final class KqueueBackend extends TableBackend<Knotes> {
         useWaker(w); // EVFILT_USER or a pipe (fact 8)
         this.procs = new ProcWatch(q, table, this::forget);
         this.reports = new KqueueReports(q, table, w, this::forget, procs);
-        this.changes = new ChangeList(q, reports);
-        changes.dropWhen(this::closedSinceQueued);
+        this.changes = new ChangeList(q, reports, this::closedSinceQueued);
         procs.use(changes);
         this.wait = new KeventWait(q, changes, reports, table, w);
     }
