@@ -7,7 +7,7 @@ import java.nio.channels.Selector;
 import java.util.function.Consumer;
 
 /**
- * Blocks the calling thread until a pollable fd (an epoll or kqueue fd) is readable, through a JDK
+ * Blocks the calling thread until a pollable fd (an epoll fd) is readable, through a JDK
  * {@link Selector} that watches that fd.
  *
  * <p>Why not simply call {@code epoll_wait} with a timeout: a thread inside a native call cannot be
@@ -15,7 +15,8 @@ import java.util.function.Consumer;
  * its carrier for as long as it blocks. A JDK {@code Selector} has neither problem: an interrupt
  * wakes it (leaving the interrupt flag set), and on JDK 22+ a virtual thread blocked in
  * {@code select} unmounts and parks through the JDK's poller. An epoll or kqueue fd is itself
- * pollable: readable exactly while it has events to report. So the fd is wrapped with the public
+ * pollable: readable exactly while it has events to report. (A kqueue fd is pollable too, but
+ * refuses the non-blocking mode a {@code Selector} needs: the kqueue backend offloads instead.) So the fd is wrapped with the public
  * {@code jdk.nio.Channels.readWriteSelectableChannel} (module {@code jdk.net}) and registered for
  * {@code OP_READ}; after {@link #await} returns, the caller collects with a non-blocking wait.
  *

@@ -12,18 +12,15 @@
  *    simulated kevent() sleeps in poll(2), not in a Selector.) EINTR is retried with the remaining
  *    time; the changes were applied before the call slept (FreeBSD kqueue(2)).
  *    A virtual thread inside kevent() holds its carrier thread for as long as it sleeps, so 200
- *    virtual threads blocked in waits starved every other one (issue 9 defect 11). A kqueue fd is
- *    readable while it has events, so a virtual thread's blocking poll sleeps where the epoll
- *    backend's does: in a JDK Selector watching the kqueue fd (SelectorBridge; it unmounts the
- *    virtual thread, an interrupt ends it and leaves the flag set), after a kevent(0) that found
- *    nothing, and kevent(0) then collects. Wakeups need nothing more: EVFILT_USER's trigger and the
- *    pipe's byte both make the kqueue fd readable. The Selector is made with the backend (as the
- *    epoll backend's), so its fds are there from the start; platform threads still block in
- *    kevent() itself, under the hook below. But a JDK Selector needs its fd in non-blocking mode, and
- *    fcntl(F_SETFL, O_NONBLOCK) on a real kqueue fd fails (kqueue_ioctl answers ENOTTY to FIONBIO
- *    on FreeBSD and xnu; the simulated kqueue is an epoll fd and accepts it). Where it fails, a
- *    virtual thread sleeps in kevent() in slices of at most 20 ms and yields its carrier between
- *    them (an event still ends a slice at once; an idle waiting task costs 50 wakeups a second).
+ *    virtual threads blocked in waits starved every other one (issue 9 defect 11). The epoll
+ *    backend parks a virtual thread in a JDK Selector watching its epoll fd; that cannot work here:
+ *    a Selector needs its fd in non-blocking mode, and fcntl(F_SETFL, O_NONBLOCK) on a kqueue fd
+ *    fails (kqueue_ioctl answers ENOTTY to FIONBIO on FreeBSD and xnu). So a virtual thread's
+ *    blocking kevent() runs on a platform thread of the backend (KeventOffload, started by the
+ *    first such poll, ended by close) while the virtual thread parks, unmounted; an interrupt of
+ *    the virtual thread wakes that kevent() through the waker and leaves the flag set. This is
+ *    what the JDK's own poller threads do for blocking sockets. Platform threads still block in
+ *    kevent() themselves, under the hook above.
  *
  * 12. Every ready event in one poll. The event list is sized from the registrations before each
  *     poll (two filters per fd descriptor, one per process, the wakeup, one error per queued
@@ -36,7 +33,6 @@ package io.kwait.nativeio.kqueue;
 import io.kwait.nativeio.DescriptorTable;
 import io.kwait.nativeio.InterruptHook;
 import io.kwait.nativeio.Memory;
-import io.kwait.nativeio.SelectorBridge;
 import io.kwait.nativeio.Waker;
 import io.kwait.spi.ReadySink;
 
@@ -46,9 +42,6 @@ import java.io.IOException;
 final class KeventWait {
     /** Initial event list: never smaller than the change list, so every change's error has room (fact 4 in ChangeList). */
     private static final int INITIAL_EVENTS = 64;
-    /** A virtual thread's blocking kevent() lasts at most this long before it yields its carrier (fact 9). */
-    static final long VIRTUAL_SLICE_NANOS = 20_000_000L;
-
     private final OpenKqueue kq;
     private final ChangeList changes;
     private final KqueueReports reports;
@@ -58,12 +51,8 @@ final class KeventWait {
     private int capacity;
     private final Memory timespec = new Memory(KeventLayout.TIMESPEC_SIZE);
     private InterruptHook hook;
-    /** Where a virtual thread's blocking poll sleeps (fact 9); null where refused. */
-    private SelectorBridge bridge;
-    /** Why the JDK cannot watch this kqueue fd (fact 9: a real kqueue refuses O_NONBLOCK), or null. */
-    private String bridgeRefused;
-    /** The bridge's non-blocking collect (made once: polls allocate nothing). */
-    private final SelectorBridge.Collect collectNow = () -> keventWait(0);
+    /** Where a virtual thread's blocking kevent() runs (fact 9). */
+    private final KeventOffload offload;
 
     KeventWait(OpenKqueue kq, ChangeList changes, KqueueReports reports, DescriptorTable<Knotes> table, Waker waker) {
         this.kq = kq;
@@ -74,14 +63,7 @@ final class KeventWait {
         this.hook = new InterruptHook(waker);
         this.capacity = Math.max(INITIAL_EVENTS, ChangeList.CAPACITY);
         this.events = new Memory(capacity * kq.layout.size());
-        try {
-            bridge = new SelectorBridge(kq.fd); // fact 9
-        } catch (IOException | RuntimeException refused) {
-            bridgeRefused = String.valueOf(refused.getMessage());
-            System.getLogger("io.kwait").log(System.Logger.Level.DEBUG, () -> "kwait: a JDK Selector cannot watch kqueue fd "
-                    + kq.fd + " (" + bridgeRefused + "); virtual threads wait in kevent() in "
-                    + VIRTUAL_SLICE_NANOS / 1_000_000 + " ms slices");
-        }
+        this.offload = new KeventOffload("kwait-kevent-" + kq.fd, this::keventWait, waker); // fact 9
     }
 
     /** {@link io.kwait.spi.Backend#poll}, on an open backend. */
@@ -91,9 +73,8 @@ final class KeventWait {
             int needed = 2 * table.size() + changes.count() + 1; // fact 12
             if (capacity < needed) growEvents(needed);
             int n;
-            SelectorBridge parkHere = mayBlock ? bridgeForThisThread() : null;
-            if (parkHere != null) { // fact 9: a virtual thread unmounts in the Selector, kevent(0) collects
-                n = parkHere.collectOrAwait(timeoutNanos, collectNow);
+            if (mayBlock && Thread.currentThread().isVirtual()) {
+                n = offload.run(timeoutNanos); // fact 9: the virtual thread unmounts meanwhile
             } else {
                 n = keventWait(mayBlock ? timeoutNanos : 0);
             }
@@ -116,49 +97,29 @@ final class KeventWait {
         if (capacity < nch) growEvents(nch); // fact 4 in ChangeList: room for an error per change (the list grew during a report)
         boolean blocking = timeoutNanos != 0;
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        boolean sliced = blocking && Thread.currentThread().isVirtual()
-                && (timeoutNanos < 0 || timeoutNanos > VIRTUAL_SLICE_NANOS);
         if (blocking) hook.enter();
         try {
-            int n = kq.sys.kevent(kq.fd, changes.address(), nch, events.address, capacity,
-                    timespecFor(sliced ? VIRTUAL_SLICE_NANOS : timeoutNanos));
+            int n = kq.sys.kevent(kq.fd, changes.address(), nch, events.address, capacity, timespecFor(timeoutNanos));
             changes.taken(); // applied, also on EINTR (fact 9); on any other failure the message says they are lost
-            while (true) {
-                if (n < 0) {
-                    int err = kq.sys.errno();
-                    if (err != kq.eintr) {
-                        throw new IOException("kevent() failed: " + kq.describe(err)
-                                + (nch > 0 ? "; " + nch + " queued registration changes are lost" : ""));
-                    }
-                } else if (n > 0 || !sliced) {
-                    return n; // events, or the timeout passed
+            while (n < 0) {
+                int err = kq.sys.errno();
+                if (err != kq.eintr) {
+                    throw new IOException("kevent() failed: " + kq.describe(err)
+                            + (nch > 0 ? "; " + nch + " queued registration changes are lost" : ""));
                 }
                 long left = timeoutNanos < 0 ? -1 : deadline - System.nanoTime();
                 if (timeoutNanos >= 0 && left <= 0) return 0;
-                if (n == 0) Thread.yield(); // a slice found nothing: let other virtual threads have the carrier
-                long wait = !sliced ? left : left < 0 ? VIRTUAL_SLICE_NANOS : Math.min(left, VIRTUAL_SLICE_NANOS);
-                n = kq.sys.kevent(kq.fd, 0L, 0, events.address, capacity, timespecFor(wait));
+                n = kq.sys.kevent(kq.fd, 0L, 0, events.address, capacity, timespecFor(left));
             }
+            return n;
         } finally {
             if (blocking && hook.leave()) hook = new InterruptHook(waker); // an interrupt spends the hook
         }
     }
 
-    /** Fact 9: the Selector a virtual thread parks in; null for a platform thread or where refused. */
-    private SelectorBridge bridgeForThisThread() {
-        return Thread.currentThread().isVirtual() ? bridge : null;
-    }
-
-    /** Closes the Selector, if one was made (before the kqueue fd it watches is closed). */
+    /** Ends the platform thread virtual threads' blocking kevent() ran on (fact 9), before the kqueue fd is closed. */
     void close() {
-        SelectorBridge b = bridge;
-        bridge = null;
-        if (b == null) return;
-        try {
-            b.close();
-        } catch (IOException ignored) {
-            // Closing a selector fails only if its own fds are already gone; nothing is left to release.
-        }
+        offload.close();
     }
 
     private void growEvents(int atLeast) {

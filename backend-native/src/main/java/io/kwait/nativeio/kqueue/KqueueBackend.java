@@ -42,8 +42,8 @@
  *     differ per OS and its absolute times use the wall clock, while the core's one poll timeout
  *     from a monotonic heap costs nothing per timer.
  *
- * 11. Close releases the kqueue (and with it every knote), the Selector virtual threads parked in
- *     (KeventWait fact 9) and the wakeup pipe, if any. Channels and raw fds stay the caller's; no
+ * 11. Close releases the kqueue (and with it every knote), ends the platform thread virtual
+ *     threads' blocking kevent() ran on (KeventWait fact 9), and releases the wakeup pipe, if any. Channels and raw fds stay the caller's; no
  *     process is touched.
  *
  * 13. Regular files and directories: kqueue accepts them (EVFILT_READ reports the bytes up to end
@@ -300,7 +300,7 @@ public final class KqueueBackend extends TableBackend<Knotes> {
         table.clear();
         reports.clear();
         changes.taken();
-        wait.close(); // fact 9: its Selector watches the kqueue fd
+        wait.close(); // fact 9: its platform thread may use the kqueue fd
         kq.close();
     }
 

@@ -77,8 +77,8 @@ public final class SimulatedKqueue implements KqueueBinding {
             "kqueue fds shared across fork, and the kqueue fd itself in another kqueue, select or poll (it is an"
                     + " epoll fd: pollable, but not by kevent)",
             "a kqueue fd's refusal of O_NONBLOCK (FreeBSD and xnu answer ENOTTY): the simulated one, an epoll fd,"
-                    + " accepts it, so a JDK Selector watches it and a virtual thread's blocking wait unmounts there; on a"
-                    + " real kqueue it waits in pinned 20 ms kevent() slices",
+                    + " would accept it; the backend never asks (a virtual thread's blocking kevent() runs on a platform"
+                    + " thread of the backend on both)",
             "kevent64, kevent_qos, EV_UDATA_SPECIFIC, EV_VANISHED, EV_FORCEONESHOT, EV_KEEPUDATA, NOTE_LOWAT");
 
     private final KqueuePlatform platform;

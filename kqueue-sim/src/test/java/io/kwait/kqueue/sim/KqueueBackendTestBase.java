@@ -509,6 +509,85 @@ abstract class KqueueBackendTestBase extends BackendContract<KqueueBackend> {
         assertEquals(1, poll(-1));
     }
 
+    /** The poll {@code body} makes on a new virtual thread, or what it threw; bounded. */
+    private static Object onVirtualThread(java.util.concurrent.Callable<Object> body) throws InterruptedException {
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread vt = Thread.ofVirtual().name("kqueue-test-vt").start(() -> {
+            try {
+                outcome.set(body.call());
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        assertTrue(vt.join(java.time.Duration.ofSeconds(30)), "the virtual thread's poll did not end");
+        return outcome.get();
+    }
+
+    private static boolean keventThreadAlive() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("kwait-kevent-"));
+    }
+
+    /**
+     * Fact 9 in KeventWait (issue 9 defect 11): a virtual thread's blocking poll runs its kevent()
+     * on the backend's platform thread, so the virtual thread leaves its carrier; it still ends
+     * by an event, a wakeup from another thread or an interrupt (flag kept), and close ends that
+     * platform thread.
+     */
+    @Test
+    void aVirtualThreadsBlockingPollRunsOnAPlatformThreadAndEndsByEventWakeupOrInterrupt() throws Exception {
+        assertFalse(keventThreadAlive(), "no platform thread before a virtual thread blocks");
+        // An event: a byte written by another thread while the virtual thread is blocked.
+        Pipe p = pipe();
+        TestSource src = new TestSource(p.source());
+        backend.register(src, Interest.READ);
+        CountDownLatch blocked = new CountDownLatch(1);
+        Thread writer = new Thread(() -> {
+            try {
+                blocked.await();
+                // Written before the poll blocks, the byte only makes it return sooner: the outcome is the same.
+                p.sink().write(ByteBuffer.wrap(new byte[] {7}));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        writer.start();
+        Object r = onVirtualThread(() -> {
+            blocked.countDown();
+            Reports got = new Reports();
+            int n = backend.poll(-1, got);
+            return n == 1 && got.of(src) != null ? "read" : "reported " + n + ": " + got.list;
+        });
+        writer.join(10_000);
+        assertEquals("read", r);
+        assertTrue(keventThreadAlive(), "the blocking kevent() ran on the backend's platform thread");
+        p.source().read(ByteBuffer.allocate(1));
+        // A wakeup from another thread.
+        Thread waker = new Thread(backend::wakeup);
+        assertEquals(0, onVirtualThread(() -> { waker.start(); return backend.poll(-1, new Reports()); }));
+        waker.join(10_000);
+        // An interrupt: set before the poll, and from another thread during it; the flag stays.
+        assertEquals("0 interrupted", onVirtualThread(() -> {
+            Thread.currentThread().interrupt();
+            return backend.poll(-1, new Reports()) + (Thread.currentThread().isInterrupted() ? " interrupted" : " cleared");
+        }));
+        AtomicReference<Thread> vt = new AtomicReference<>();
+        Thread interrupter = new Thread(() -> {
+            while (vt.get() == null) Thread.onSpinWait();
+            vt.get().interrupt();
+        });
+        interrupter.start();
+        assertEquals("interrupted", onVirtualThread(() -> {
+            vt.set(Thread.currentThread());
+            while (!Thread.currentThread().isInterrupted()) backend.poll(-1, new Reports());
+            return "interrupted";
+        }));
+        interrupter.join(10_000);
+        // A timeout still bounds it.
+        assertEquals(0, onVirtualThread(() -> backend.poll(5_000_000L, new Reports())));
+        backend.close();
+        assertFalse(keventThreadAlive(), "close ends the platform thread");
+    }
+
     @Test
     void closeForgetsEverySource() throws Exception {
         Pipe p = pipe();

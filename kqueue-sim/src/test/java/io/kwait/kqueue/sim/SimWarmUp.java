@@ -37,9 +37,9 @@ final class SimWarmUp {
                 b.poll(-1, new Reports());
                 piped.wakeup();
                 piped.poll(-1, new Reports());
-                // A virtual thread's blocking poll parks in a Selector, which parks through the JDK's
-                // virtual-thread pollers: they open their fds at first use and keep them, one set per
-                // carrier on recent JDKs. So block more virtual threads at once than there are carriers.
+                // Tests park virtual threads in JDK Selectors, which park through the JDK's virtual-thread
+                // pollers: they open their fds at first use and keep them, one set per carrier on recent
+                // JDKs. So block more virtual threads at once than there are carriers.
                 java.util.List<Thread> vts = new java.util.ArrayList<>();
                 for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors() + 2; i++) {
                     vts.add(Thread.ofVirtual().start(() -> {

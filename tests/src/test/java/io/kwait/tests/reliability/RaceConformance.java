@@ -256,8 +256,8 @@ public abstract class RaceConformance extends ConformanceBase {
      * Issue 9 defect 11: virtual threads blocked in {@code wait} must leave their carriers to
      * other virtual threads. 200 virtual threads, each with its own kernel, wait on a socket and a
      * timer; a virtual thread started then must run within 2 s (a bound, not a speed: an unmounted
-     * wait lets it run at once; the kqueue backend's pinned kevent() slices kept it off for more
-     * than 5 s). Plain virtual threads, no task: run once per backend.
+     * wait lets it run at once; the kqueue backend's pinned kevent() slices, before its blocking
+     * kevent() moved to a platform thread, kept it off for more than 5 s). Plain virtual threads, no task: run once per backend.
      */
     @Test
     void virtualThreadsBlockedInWaitLetOtherVirtualThreadsRun() throws Exception {
