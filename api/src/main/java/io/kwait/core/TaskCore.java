@@ -49,8 +49,9 @@ public abstract class TaskCore {
     public static TaskCore current() { return CURRENT.get(); }
 
     static void setCurrent(TaskCore t) {
-        if (t == null) CURRENT.remove();
-        else CURRENT.set(t);
+        // set(null), not remove(): the continuation strand calls this twice a switch, and a set
+        // after a remove allocates a new map entry (a WeakReference) every time.
+        CURRENT.set(t);
     }
 
     /** The thread a failure is reported against. */
