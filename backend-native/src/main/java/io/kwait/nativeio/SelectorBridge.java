@@ -14,11 +14,12 @@ import java.util.function.Consumer;
  * interrupted ({@link Thread#interrupt()} does not reach it), and a virtual thread inside one pins
  * its carrier for as long as it blocks. A JDK {@code Selector} has neither problem: an interrupt
  * wakes it (leaving the interrupt flag set), and on JDK 22+ a virtual thread blocked in
- * {@code select} unmounts and parks through the JDK's poller. An epoll or kqueue fd is itself
- * pollable: readable exactly while it has events to report. (A kqueue fd is pollable too, but
- * refuses the non-blocking mode a {@code Selector} needs: the kqueue backend offloads instead.) So the fd is wrapped with the public
- * {@code jdk.nio.Channels.readWriteSelectableChannel} (module {@code jdk.net}) and registered for
- * {@code OP_READ}; after {@link #await} returns, the caller collects with a non-blocking wait.
+ * {@code select} unmounts and parks through the JDK's poller. An epoll fd is itself pollable:
+ * readable exactly while it has events to report. (So is a kqueue fd, but it refuses the
+ * non-blocking mode a {@code Selector} needs; the kqueue backend offloads instead.) So the fd is
+ * wrapped with the public {@code jdk.nio.Channels.readWriteSelectableChannel} (module
+ * {@code jdk.net}) and registered for {@code OP_READ}; after {@link #await} returns, the caller
+ * collects with a non-blocking wait.
  *
  * <p>The bridge never closes the fd; its owner does, after {@link #close()}.
  */
@@ -71,7 +72,7 @@ public final class SelectorBridge implements AutoCloseable {
         }
     }
 
-    /** A non-blocking wait of the poller ({@code epoll_wait} or {@code kevent} with a zero timeout): the events it collected. */
+    /** A non-blocking wait of the poller ({@code epoll_wait} with a zero timeout): the events it collected. */
     @FunctionalInterface
     public interface Collect {
         int now() throws IOException;

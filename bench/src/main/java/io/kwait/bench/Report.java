@@ -586,6 +586,4 @@ public final class Report {
         while (i < key.length() && Character.isDigit(key.charAt(i))) i++;
         return i == 0 ? Integer.MAX_VALUE : Integer.parseInt(key.substring(0, i));
     }
-
-
 }

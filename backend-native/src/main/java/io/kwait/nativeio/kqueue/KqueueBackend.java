@@ -43,8 +43,8 @@
  *     from a monotonic heap costs nothing per timer.
  *
  * 11. Close releases the kqueue (and with it every knote), ends the platform thread virtual
- *     threads' blocking kevent() ran on (KeventWait fact 9), and releases the wakeup pipe, if any. Channels and raw fds stay the caller's; no
- *     process is touched.
+ *     threads' blocking kevent() ran on (KeventWait fact 9), and releases the wakeup pipe, if
+ *     any. Channels and raw fds stay the caller's; no process is touched.
  *
  * 13. Regular files and directories: kqueue accepts them (EVFILT_READ reports the bytes up to end
  *     of file, EVFILT_WRITE is always ready), epoll refuses them. One behaviour for kwait: a raw fd
